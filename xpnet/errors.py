@@ -1,0 +1,30 @@
+"""Errors xpnet raises on purpose.
+
+Every error a user can cause derives from ``XpnetError`` and carries a message
+that names what is wrong (a shape, a dtype, a device, a file). Uncaught, such an
+error prints as one line (see ``xpnet._excepthook``) instead of a traceback wall.
+"""
+
+
+class XpnetError(Exception):
+    """Base class of the errors a user can act on."""
+
+
+class DeviceError(XpnetError, RuntimeError):
+    """A device was asked for that cannot be used (unknown name, no CuPy, no GPU)."""
+
+
+class DeviceMismatchError(XpnetError, ValueError):
+    """Arrays that live on different devices met in one operation."""
+
+
+class ShapeError(XpnetError, ValueError):
+    """An array has a shape that does not fit where it was given."""
+
+
+class DTypeError(XpnetError, TypeError):
+    """An array has a dtype that does not fit where it was given."""
+
+
+class DataError(XpnetError, ValueError):
+    """A data or parameter file is missing, corrupt or not what it claims to be."""
