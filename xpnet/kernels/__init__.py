@@ -1,0 +1,96 @@
+"""Convolution and pooling kernels: one public function each, any device.
+
+Each function checks its arguments, looks at its input's device once, and
+calls the Numba implementation (CPU, ``cpu.py``) or the CuPy one (GPU,
+``gpu.py``). Layers call these and never branch on the device.
+"""
+from ..backend import device_of
+from ..errors import DTypeError, ShapeError
+
+
+def output_size(in_size, filter_size, stride, pad):
+    """The book's output size: (in + 2*pad - filter) // stride + 1."""
+    return (in_size + 2 * pad - filter_size) // stride + 1
+
+
+def _implementation(array):
+    if device_of(array).is_gpu:
+        from . import gpu
+        return gpu
+    from . import cpu
+    return cpu
+
+
+def _check_geometry(what, shape, filter_h, filter_w, stride, pad):
+    """Raise a clear error for arguments the kernels cannot handle; return (out_h, out_w)."""
+    if len(shape) != 4:
+        raise ShapeError(f"{what}: expected a 4-D (N, C, H, W) input, got shape {tuple(shape)}")
+    if min(shape) < 1:
+        raise ShapeError(f"{what}: input shape {tuple(shape)} has an empty dimension")
+    for name, value, low in (("filter_h", filter_h, 1), ("filter_w", filter_w, 1),
+                             ("stride", stride, 1), ("pad", pad, 0)):
+        if int(value) != value or value < low:
+            raise ValueError(f"{what}: {name} must be an integer >= {low}, got {value!r}")
+    H, W = shape[2] + 2 * pad, shape[3] + 2 * pad
+    if filter_h > H or filter_w > W:
+        raise ShapeError(f"{what}: filter {filter_h}x{filter_w} is larger than the padded "
+                         f"input {H}x{W} (input shape {tuple(shape)}, pad {pad})")
+    return (output_size(shape[2], filter_h, stride, pad),
+            output_size(shape[3], filter_w, stride, pad))
+
+
+def _check_float(what, array):
+    if array.dtype.kind != "f" or array.dtype.itemsize not in (4, 8):
+        raise DTypeError(f"{what}: expected float32 or float64 data, got {array.dtype}")
+
+
+def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
+    """Unfold (N, C, H, W) images into a (N*out_h*out_w, C*filter_h*filter_w) matrix.
+
+    Same signature, layout and values as the book's ``common.util.im2col``.
+    """
+    _check_float("im2col", input_data)
+    out_h, out_w = _check_geometry("im2col", input_data.shape, filter_h, filter_w, stride, pad)
+    return _implementation(input_data).im2col(input_data, filter_h, filter_w, stride, pad,
+                                              out_h, out_w)
+
+
+def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
+    """Fold a column matrix back into (N, C, H, W) images, summing overlaps (im2col's adjoint)."""
+    _check_float("col2im", col)
+    out_h, out_w = _check_geometry("col2im", tuple(input_shape), filter_h, filter_w, stride, pad)
+    N, C = input_shape[:2]
+    expected = (N * out_h * out_w, C * filter_h * filter_w)
+    if tuple(col.shape) != expected:
+        raise ShapeError(f"col2im: col has shape {tuple(col.shape)}, but input shape "
+                         f"{tuple(input_shape)} with filter {filter_h}x{filter_w}, stride "
+                         f"{stride}, pad {pad} needs {expected}")
+    return _implementation(col).col2im(col, tuple(input_shape), filter_h, filter_w, stride, pad,
+                                       out_h, out_w)
+
+
+def maxpool_forward(x, pool_h, pool_w, stride=1, pad=0):
+    """Max pooling without a column matrix: returns (out, arg_max).
+
+    ``arg_max[n, c, y, x]`` is the winning position inside the window (row-major,
+    first maximum wins, padding counts as 0), as the book's Pooling picks it.
+    """
+    _check_float("maxpool_forward", x)
+    out_h, out_w = _check_geometry("maxpool_forward", x.shape, pool_h, pool_w, stride, pad)
+    return _implementation(x).maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w)
+
+
+def maxpool_backward(dout, arg_max, input_shape, pool_h, pool_w, stride=1, pad=0):
+    """Route ``dout`` to the positions ``maxpool_forward`` picked; returns dx of ``input_shape``."""
+    _check_float("maxpool_backward", dout)
+    out_h, out_w = _check_geometry("maxpool_backward", tuple(input_shape), pool_h, pool_w,
+                                   stride, pad)
+    expected = (input_shape[0], input_shape[1], out_h, out_w)
+    if tuple(dout.shape) != expected or tuple(arg_max.shape) != expected:
+        raise ShapeError(f"maxpool_backward: dout {tuple(dout.shape)} and arg_max "
+                         f"{tuple(arg_max.shape)} must both have shape {expected}")
+    return _implementation(dout).maxpool_backward(dout, arg_max, tuple(input_shape), pool_h,
+                                                  pool_w, stride, pad)
+
+
+__all__ = ["col2im", "im2col", "maxpool_backward", "maxpool_forward", "output_size"]

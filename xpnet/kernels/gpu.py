@@ -1,0 +1,122 @@
+"""CuPy kernels for the GPU: im2col, col2im and max pooling.
+
+One CUDA thread per output element, each reading what it needs (gather), so no
+two threads write the same element and no atomics are needed. col2im and the
+pooling backward sum in the book's order (filter row, then column).
+Imported only when an array lives on a GPU.
+"""
+import functools
+
+from ..backend.device import import_cupy
+
+_IM2COL = """
+int K = C * fh * fw;
+int r = i / K, k = i % K;
+int ox = r % out_w, oy = (r / out_w) % out_h, n = r / (out_w * out_h);
+int kx = k % fw, ky = (k / fw) % fh, c = k / (fw * fh);
+int iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
+col = (0 <= iy && iy < H && 0 <= ix && ix < W) ? img[((n * C + c) * H + iy) * W + ix] : (T)0;
+"""
+
+_COL2IM = """
+int ix = i % W, iy = (i / W) % H, c = (i / (W * H)) % C, n = i / (W * H * C);
+int K = C * fh * fw;
+T acc = 0;
+for (int ky = 0; ky < fh; ++ky) {
+    int dy = iy + pad - ky;
+    if (dy < 0 || dy % stride != 0 || dy / stride >= out_h) continue;
+    for (int kx = 0; kx < fw; ++kx) {
+        int dx = ix + pad - kx;
+        if (dx < 0 || dx % stride != 0 || dx / stride >= out_w) continue;
+        int r = (n * out_h + dy / stride) * out_w + dx / stride;
+        acc += col[r * K + (c * fh + ky) * fw + kx];
+    }
+}
+img = acc;
+"""
+
+_MAXPOOL_FORWARD = """
+int ox = i % out_w, oy = (i / out_w) % out_h, nc = i / (out_w * out_h);
+T best = 0;
+int best_k = -1;
+for (int ky = 0; ky < ph; ++ky) {
+    int iy = oy * stride + ky - pad;
+    for (int kx = 0; kx < pw; ++kx) {
+        int ix = ox * stride + kx - pad;
+        T v = (0 <= iy && iy < H && 0 <= ix && ix < W) ? x[(nc * H + iy) * W + ix] : (T)0;
+        if (best_k < 0 || (best == best && (v > best || v != v))) { best = v; best_k = ky * pw + kx; }
+    }
+}
+out = best;
+arg = best_k;
+"""
+
+_MAXPOOL_BACKWARD = """
+int ix = i % W, iy = (i / W) % H, nc = i / (W * H);
+T acc = 0;
+for (int ky = 0; ky < ph; ++ky) {
+    int dy = iy + pad - ky;
+    if (dy < 0 || dy % stride != 0 || dy / stride >= out_h) continue;
+    for (int kx = 0; kx < pw; ++kx) {
+        int dx = ix + pad - kx;
+        if (dx < 0 || dx % stride != 0 || dx / stride >= out_w) continue;
+        int o = (nc * out_h + dy / stride) * out_w + dx / stride;
+        if (arg[o] == ky * pw + kx) acc += dout[o];
+    }
+}
+dx = acc;
+"""
+
+
+@functools.lru_cache(maxsize=None)
+def _kernel(name):
+    cupy = import_cupy()
+    geometry = "int32 C, int32 H, int32 W, int32 stride, int32 pad, int32 out_h, int32 out_w"
+    specs = {
+        "im2col": (f"raw T img, int32 fh, int32 fw, {geometry}", "T col", _IM2COL),
+        "col2im": (f"raw T col, int32 fh, int32 fw, {geometry}", "T img", _COL2IM),
+        "maxpool_forward": (f"raw T x, int32 ph, int32 pw, {geometry}", "T out, int32 arg",
+                            _MAXPOOL_FORWARD),
+        "maxpool_backward": (f"raw T dout, raw int32 arg, int32 ph, int32 pw, {geometry}",
+                             "T dx", _MAXPOOL_BACKWARD),
+    }
+    params, outputs, body = specs[name]
+    return cupy.ElementwiseKernel(params, outputs, body, f"xpnet_{name}")
+
+
+def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w):
+    cupy = import_cupy()
+    N, C, H, W = x.shape
+    col = cupy.empty((N * out_h * out_w, C * filter_h * filter_w), dtype=x.dtype)
+    _kernel("im2col")(cupy.ascontiguousarray(x), filter_h, filter_w, C, H, W, stride, pad,
+                      out_h, out_w, col)
+    return col
+
+
+def col2im(col, shape, filter_h, filter_w, stride, pad, out_h, out_w):
+    cupy = import_cupy()
+    N, C, H, W = shape
+    img = cupy.empty((N, C, H, W), dtype=col.dtype)
+    _kernel("col2im")(cupy.ascontiguousarray(col), filter_h, filter_w, C, H, W, stride, pad,
+                      out_h, out_w, img)
+    return img
+
+
+def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
+    cupy = import_cupy()
+    N, C, H, W = x.shape
+    out = cupy.empty((N, C, out_h, out_w), dtype=x.dtype)
+    arg = cupy.empty((N, C, out_h, out_w), dtype=cupy.int32)
+    _kernel("maxpool_forward")(cupy.ascontiguousarray(x), pool_h, pool_w, C, H, W, stride, pad,
+                               out_h, out_w, out, arg)
+    return out, arg
+
+
+def maxpool_backward(dout, arg, shape, pool_h, pool_w, stride, pad):
+    cupy = import_cupy()
+    N, C, H, W = shape
+    out_h, out_w = dout.shape[2:]
+    dx = cupy.empty((N, C, H, W), dtype=dout.dtype)
+    _kernel("maxpool_backward")(cupy.ascontiguousarray(dout), arg, pool_h, pool_w, C, H, W,
+                                stride, pad, out_h, out_w, dx)
+    return dx
