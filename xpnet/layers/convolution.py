@@ -1,0 +1,73 @@
+"""Convolution and max pooling layers (chapter 7), on the kernels of xpnet.kernels."""
+from ..kernels import col2im, im2col, maxpool_backward, maxpool_forward, output_size
+from .base import Layer
+
+
+class Convolution(Layer):
+    """2-D convolution of (N, C, H, W) input with filters W (FN, C, FH, FW) and bias b (FN,).
+
+    As in the book: unfold the input with im2col, multiply by the filters as a
+    matrix, and fold the input gradient back with col2im.
+    """
+
+    def __init__(self, W, b, stride=1, pad=0):
+        self.W = W
+        self.b = b
+        self.stride = stride
+        self.pad = pad
+        self.x = None
+        self.col = None
+        self.col_W = None
+        self.dW = None
+        self.db = None
+
+    def forward(self, x):
+        xp = self._xp(x, self.W, self.b)
+        FN, C, FH, FW = self.W.shape
+        if x.ndim != 4 or x.shape[1] != C:
+            raise self._shape_error(f"input of shape {tuple(x.shape)} does not fit filters of "
+                                    f"shape {tuple(self.W.shape)}: expected (N, {C}, H, W)")
+        N, _, H, W = x.shape
+        out_h = output_size(H, FH, self.stride, self.pad)
+        out_w = output_size(W, FW, self.stride, self.pad)
+        col = im2col(x, FH, FW, self.stride, self.pad)
+        col_W = self.W.reshape(FN, -1).T
+        out = xp.dot(col, col_W) + self.b
+        self.x, self.col, self.col_W = x, col, col_W
+        return out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
+
+    def backward(self, dout):
+        xp = self._xp(dout, self.W)
+        FN, C, FH, FW = self.W.shape
+        dout = dout.transpose(0, 2, 3, 1).reshape(-1, FN)
+        self.db = xp.sum(dout, axis=0)
+        self.dW = xp.dot(self.col.T, dout).transpose(1, 0).reshape(FN, C, FH, FW)
+        dcol = xp.dot(dout, self.col_W.T)
+        return col2im(dcol, self.x.shape, FH, FW, self.stride, self.pad)
+
+
+class Pooling(Layer):
+    """Max pooling over pool_h x pool_w windows; backward routes dout to each window's maximum.
+
+    Same results as the book's im2col formulation, without building the column matrix.
+    """
+
+    def __init__(self, pool_h, pool_w, stride=1, pad=0):
+        self.pool_h = pool_h
+        self.pool_w = pool_w
+        self.stride = stride
+        self.pad = pad
+        self.x_shape = None
+        self.arg_max = None
+
+    def forward(self, x):
+        self._xp(x)
+        if x.ndim != 4:
+            raise self._shape_error(f"expected a 4-D (N, C, H, W) input, got shape {tuple(x.shape)}")
+        out, self.arg_max = maxpool_forward(x, self.pool_h, self.pool_w, self.stride, self.pad)
+        self.x_shape = x.shape
+        return out
+
+    def backward(self, dout):
+        return maxpool_backward(dout, self.arg_max, self.x_shape, self.pool_h, self.pool_w,
+                                self.stride, self.pad)

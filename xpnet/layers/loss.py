@@ -1,0 +1,46 @@
+"""Softmax followed by cross-entropy, the output layer of every classifier in the book."""
+from ..functions import cross_entropy_error, label_indices, softmax
+from .base import Layer
+
+
+class SoftmaxWithLoss(Layer):
+    """Loss of scores ``x`` against labels ``t`` (one-hot or integer); backward is (y - t) / N."""
+
+    def __init__(self):
+        self.loss = None
+        self.y = None
+        self.t = None
+
+    def forward(self, x, t):
+        xp = self._xp(x, t)
+        t = xp.asarray(t)
+        if x.ndim != 2 or (t.shape != x.shape and t.shape != (x.shape[0],)):
+            raise self._shape_error(f"scores of shape {tuple(x.shape)} and labels of shape "
+                                    f"{tuple(t.shape)} do not match; labels must be one-hot "
+                                    f"{tuple(x.shape)} or integers ({x.shape[0]},)")
+        self.t = t
+        self.y = softmax(x)
+        self.loss = cross_entropy_error(self.y, self.t)
+        return self.loss
+
+    def evaluate(self, x, t, groups=1):
+        """Losses of ``groups`` equal consecutive parts of the batch, as an array (groups,).
+
+        Leaves the layer's state alone; the numerical-gradient engine scores
+        many perturbed copies of one batch in one call.
+        """
+        xp = self._xp(x, t)
+        y = softmax(x).reshape(groups, -1, x.shape[-1])
+        labels = label_indices(y[0], xp.asarray(t))
+        n = labels.shape[0]
+        return -xp.sum(xp.log(y[:, xp.arange(n), labels] + 1e-7), axis=1) / n
+
+    def backward(self, dout=1):
+        xp = self._xp(self.y)
+        batch_size = self.t.shape[0]
+        if self.t.size == self.y.size:
+            dx = self.y - self.t
+        else:
+            dx = self.y.copy()
+            dx[xp.arange(batch_size), self.t.astype("int64", copy=False)] -= 1
+        return dx * (dout / batch_size)

@@ -1,0 +1,9 @@
+"""The book's networks (chapters 4-8), each on any device."""
+from .convnets import DeepConvNet, SimpleConvNet
+from .multi_layer_net import MultiLayerNet, MultiLayerNetExtend
+from .network import Network
+from .simple_net import SimpleNet
+from .two_layer_net import TwoLayerNet
+
+__all__ = ["DeepConvNet", "MultiLayerNet", "MultiLayerNetExtend", "Network", "SimpleConvNet",
+           "SimpleNet", "TwoLayerNet"]

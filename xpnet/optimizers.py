@@ -1,0 +1,165 @@
+"""The book's optimizers (chapter 6): ``update(params, grads)`` changes params in place.
+
+Updating in place matters: the network's layers hold the very arrays in
+``params``. Optimizer state (velocities, squared-gradient sums) is created
+with ``zeros_like`` on the parameters' own device.
+"""
+from .backend import get_array_module
+
+EPS = 1e-7
+
+
+class Optimizer:
+    """Base class: per-parameter state dicts, saved and restored for resuming a run."""
+
+    state_names = ()
+
+    def __init__(self, lr):
+        if lr <= 0:
+            raise ValueError(f"{type(self).__name__}: learning rate must be > 0, got {lr}")
+        self.lr = lr
+        self.iter = 0
+        for name in self.state_names:
+            setattr(self, name, None)
+
+    def _state(self, name, params):
+        """The state dict ``name`` (e.g. ``v``), created as zeros on first use."""
+        if getattr(self, name) is None:
+            setattr(self, name, {k: get_array_module(p).zeros_like(p) for k, p in params.items()})
+        return getattr(self, name)
+
+    def state_dict(self):
+        """Iteration count and state arrays, flat: {'iter': n, 'v/W1': array, ...}."""
+        state = {"iter": self.iter}
+        for name in self.state_names:
+            for key, value in (getattr(self, name) or {}).items():
+                state[f"{name}/{key}"] = value
+        return state
+
+    def load_state_dict(self, state, params):
+        """Restore ``state_dict``'s output, onto the device of ``params``."""
+        from .backend import device_of
+        self.iter = int(state["iter"])
+        for name in self.state_names:
+            entries = {k.split("/", 1)[1]: v for k, v in state.items() if k.startswith(name + "/")}
+            setattr(self, name, {k: device_of(params[k]).send(v).astype(params[k].dtype)
+                                 for k, v in entries.items()} or None)
+
+
+class SGD(Optimizer):
+    """p -= lr * g"""
+
+    def __init__(self, lr=0.01):
+        super().__init__(lr)
+
+    def update(self, params, grads):
+        for key in params:
+            params[key] -= self.lr * grads[key]
+
+
+class Momentum(Optimizer):
+    """v = momentum * v - lr * g; p += v"""
+
+    state_names = ("v",)
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        super().__init__(lr)
+        self.momentum = momentum
+
+    def update(self, params, grads):
+        v = self._state("v", params)
+        for key in params:
+            v[key] *= self.momentum
+            v[key] -= self.lr * grads[key]
+            params[key] += v[key]
+
+
+class Nesterov(Optimizer):
+    """Nesterov's accelerated gradient, in the book's form (Sutskever et al.'s rewriting)."""
+
+    state_names = ("v",)
+
+    def __init__(self, lr=0.01, momentum=0.9):
+        super().__init__(lr)
+        self.momentum = momentum
+
+    def update(self, params, grads):
+        v = self._state("v", params)
+        for key in params:
+            v[key] *= self.momentum
+            v[key] -= self.lr * grads[key]
+            params[key] += self.momentum * self.momentum * v[key]
+            params[key] -= (1 + self.momentum) * self.lr * grads[key]
+
+
+class AdaGrad(Optimizer):
+    """h += g * g; p -= lr * g / (sqrt(h) + 1e-7)"""
+
+    state_names = ("h",)
+
+    def __init__(self, lr=0.01):
+        super().__init__(lr)
+
+    def update(self, params, grads):
+        h = self._state("h", params)
+        for key in params:
+            xp = get_array_module(params[key])
+            h[key] += grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (xp.sqrt(h[key]) + EPS)
+
+
+class RMSprop(Optimizer):
+    """h = decay * h + (1 - decay) * g * g; p -= lr * g / (sqrt(h) + 1e-7)"""
+
+    state_names = ("h",)
+
+    def __init__(self, lr=0.01, decay_rate=0.99):
+        super().__init__(lr)
+        self.decay_rate = decay_rate
+
+    def update(self, params, grads):
+        h = self._state("h", params)
+        for key in params:
+            xp = get_array_module(params[key])
+            h[key] *= self.decay_rate
+            h[key] += (1 - self.decay_rate) * grads[key] * grads[key]
+            params[key] -= self.lr * grads[key] / (xp.sqrt(h[key]) + EPS)
+
+
+class Adam(Optimizer):
+    """Adam (Kingma & Ba), with the bias correction folded into the step size as in the book."""
+
+    state_names = ("m", "v")
+
+    def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
+        super().__init__(lr)
+        self.beta1 = beta1
+        self.beta2 = beta2
+
+    def update(self, params, grads):
+        m, v = self._state("m", params), self._state("v", params)
+        self.iter += 1
+        lr_t = self.lr * (1.0 - self.beta2 ** self.iter) ** 0.5 / (1.0 - self.beta1 ** self.iter)
+        for key in params:
+            xp = get_array_module(params[key])
+            m[key] += (1 - self.beta1) * (grads[key] - m[key])
+            v[key] += (1 - self.beta2) * (grads[key] ** 2 - v[key])
+            params[key] -= lr_t * m[key] / (xp.sqrt(v[key]) + EPS)
+
+
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": AdaGrad,
+              "rmsprop": RMSprop, "adam": Adam}
+
+
+def get_optimizer(name, **params):
+    """An optimizer by (case-insensitive) name, e.g. ``get_optimizer('adam', lr=1e-3)``."""
+    try:
+        cls = OPTIMIZERS[name.lower()]
+    except KeyError:
+        raise ValueError(f"unknown optimizer {name!r}; choose one of: "
+                         f"{', '.join(OPTIMIZERS)}") from None
+    return cls(**params)
+
+
+__all__ = ["AdaGrad", "Adam", "Momentum", "Nesterov", "OPTIMIZERS", "Optimizer", "RMSprop",
+           "SGD", "get_optimizer"]
