@@ -1,0 +1,172 @@
+"""Where dataset files come from, checked by SHA-256 wherever they are found.
+
+Order of search for each file: the data directory (``data_dir`` argument or
+XPNET_DATA_DIR), the per-user cache, directories the system installed (e.g.
+Debian's dataset-fashion-mnist), then a download from the mirrors into the
+cache. Checksums are of the decompressed IDX bytes, so a re-compressed copy
+(as Debian ships) passes and a corrupt or altered one never does.
+"""
+import hashlib
+import os
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+import zlib
+from dataclasses import dataclass, field
+
+from ..errors import DataError
+from ..files import atomic_write
+
+
+@dataclass(frozen=True)
+class DataFile:
+    name: str      # file name as the mirrors serve it (gzip)
+    sha256: str    # SHA-256 of the decompressed content
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    files: dict                     # role ('train_img', ...) -> DataFile
+    mirrors: tuple                  # base URLs, tried in order
+    system_dirs: tuple = field(default=())
+
+
+def data_dir(override=None):
+    """The data directory: the argument, else XPNET_DATA_DIR, else None."""
+    return override or os.environ.get("XPNET_DATA_DIR") or None
+
+
+def cache_dir():
+    """The per-user cache: XPNET_CACHE_DIR, else $XDG_CACHE_HOME/xpnet, else ~/.cache/xpnet."""
+    if os.environ.get("XPNET_CACHE_DIR"):
+        return os.environ["XPNET_CACHE_DIR"]
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return os.path.join(base, "xpnet")
+
+
+class ContentHasher:
+    """SHA-256 of a file's content, decompressed first when it is gzip, fed chunk by chunk."""
+
+    def __init__(self):
+        self._sha = hashlib.sha256()
+        self._inflate = None
+        self._started = False
+
+    def update(self, chunk):
+        if not self._started:
+            self._started = True
+            if chunk[:2] == b"\x1f\x8b":
+                self._inflate = zlib.decompressobj(wbits=31)
+        self._sha.update(self._inflate.decompress(chunk) if self._inflate else chunk)
+
+    def hexdigest(self):
+        if self._inflate:
+            self._sha.update(self._inflate.flush())
+        return self._sha.hexdigest()
+
+
+def content_sha256(path):
+    """SHA-256 of a file's content (decompressed when gzip); DataError when the gzip is corrupt."""
+    hasher = ContentHasher()
+    try:
+        with open(path, "rb") as f:
+            while chunk := f.read(1 << 20):
+                hasher.update(chunk)
+        return hasher.hexdigest()
+    except zlib.error as e:
+        raise DataError(f"{path}: corrupt gzip data ({e})") from None
+
+
+def verified(path, datafile):
+    """``path`` if its content has the expected checksum; else DataError (it is never used)."""
+    digest = content_sha256(path)
+    if digest != datafile.sha256:
+        raise DataError(f"{path}: SHA-256 of its content is {digest}, expected "
+                        f"{datafile.sha256}; the file is corrupt or not the original. "
+                        f"Delete it (it will be fetched again) or replace it")
+    return path
+
+
+def _candidates(dataset, filename, directory):
+    stem = filename[:-3] if filename.endswith(".gz") else filename
+    for folder in (os.path.join(directory, dataset.name), directory):
+        for name in (filename, stem):
+            yield os.path.join(folder, name)
+
+
+def find_local(dataset, role, directory=None):
+    """The verified local copy of one file, or None where no copy exists."""
+    datafile = dataset.files[role]
+    places = [d for d in (data_dir(directory), cache_dir()) if d] + list(dataset.system_dirs)
+    for place in places:
+        for path in _candidates(dataset, datafile.name, place):
+            if os.path.isfile(path):
+                return verified(path, datafile)
+    return None
+
+
+class _ChecksumMismatch(Exception):
+    pass
+
+
+def download(dataset, role, mirrors=None, timeout=30, retries=3, progress=True):
+    """Fetch one file into the cache, verified; returns its path or raises DataError with every reason.
+
+    Each mirror is tried up to ``retries`` times for passing faults (time-outs,
+    resets, HTTP 5xx), with a growing pause. The file is written under a
+    temporary name and renamed into place only after its checksum matched.
+    """
+    datafile = dataset.files[role]
+    target = os.path.join(cache_dir(), dataset.name, datafile.name)
+    reasons = []
+    for base in mirrors or dataset.mirrors:
+        url = base.rstrip("/") + "/" + datafile.name
+        for attempt in range(retries):
+            try:
+                _fetch(url, target, datafile, timeout, progress)
+                return target
+            except _ChecksumMismatch as e:
+                reasons.append(f"{url}: {e}")
+                break
+            except (urllib.error.URLError, OSError) as e:
+                reasons.append(f"{url}: {getattr(e, 'reason', e)}")
+                if not _passing(e):
+                    break
+                time.sleep(0.5 * 2 ** attempt)
+    raise DataError(f"could not download {datafile.name}: " + "; ".join(reasons))
+
+
+def _passing(error):
+    """True for faults worth retrying: time-outs, resets and server errors."""
+    if isinstance(error, urllib.error.HTTPError):
+        return error.code >= 500
+    reason = getattr(error, "reason", error)
+    return isinstance(reason, (socket.timeout, TimeoutError, ConnectionResetError))
+
+
+def _fetch(url, target, datafile, timeout, progress):
+    request = urllib.request.Request(url, headers={"User-Agent": "xpnet"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:
+        total = int(response.headers.get("Content-Length") or 0) or None
+        hasher = ContentHasher()
+        with _progress_bar(datafile.name, total, progress) as bar, atomic_write(target) as out:
+            while chunk := response.read(1 << 16):
+                out.write(chunk)
+                try:
+                    hasher.update(chunk)
+                except zlib.error as e:
+                    raise _ChecksumMismatch(f"corrupt gzip data ({e}); discarded") from None
+                bar.update(len(chunk))
+            digest = hasher.hexdigest()
+            if digest != datafile.sha256:
+                raise _ChecksumMismatch(f"SHA-256 {digest} does not match {datafile.sha256}; "
+                                        f"discarded")
+
+
+def _progress_bar(name, total, enabled):
+    from tqdm.auto import tqdm
+    return tqdm(total=total, unit="B", unit_scale=True, desc=f"downloading {name}",
+                disable=not enabled or not sys.stderr.isatty(), leave=False)
