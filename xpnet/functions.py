@@ -20,9 +20,9 @@ def step_function(x):
 
 
 def sigmoid(x):
-    """1 / (1 + exp(-x)), the book's formula; exp's harmless overflow to inf is not warned about."""
+    """1 / (1 + exp(-x)), the book's formula; exp under- and overflow are harmless here and not warned about."""
     xp = get_array_module(x)
-    with numpy.errstate(over="ignore"):
+    with numpy.errstate(over="ignore", under="ignore"):
         return 1 / (1 + xp.exp(-x))
 
 

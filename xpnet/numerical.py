@@ -37,12 +37,11 @@ def numerical_gradient(f, x):
     """Gradient of ``f`` at array ``x`` (changed in place element by element, then restored)."""
     if _is_numba_function(f):
         return _numba_gradient(f, x)
+    if not x.flags.c_contiguous:  # the loop changes x through a flat view
+        raise ValueError(f"numerical_gradient needs a C-contiguous array, got strides {x.strides}")
     xp = get_array_module(x)
     grad = xp.zeros_like(x)
     flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)
-    if flat_x.base is not x and flat_x.base is not x.base:  # reshape copied: not a view
-        raise ValueError("numerical_gradient needs an array whose reshape(-1) is a view "
-                         "(a contiguous array)")
     for i in range(flat_x.size):
         tmp = flat_x[i].copy()
         flat_x[i] = tmp + H

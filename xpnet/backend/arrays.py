@@ -9,7 +9,7 @@ def device_of(array):
     """The Device an array lives on (NumPy arrays and Python scalars: cpu)."""
     cupy = cupy_if_loaded()
     if cupy is not None and isinstance(array, cupy.ndarray):
-        return Device("gpu", array.device.id)
+        return Device("gpu", array.device.id, xp=cupy)
     return Device("cpu")
 
 

@@ -36,15 +36,17 @@ class Device:
     """A place where arrays live: ``Device('cpu')`` or ``Device('gpu', 0)``.
 
     ``xp`` is the array module (numpy or cupy) and ``send`` moves an array here.
+    A GPU is checked (CuPy importable, device present) unless the caller
+    passes the cupy module it already holds, as for an existing array.
     """
 
-    def __init__(self, kind, index=None):
+    def __init__(self, kind, index=None, xp=None):
         self.kind = kind
         self.index = index
         if kind == "cpu":
             self.xp = numpy
         else:
-            self.xp = _checked_cupy(index)
+            self.xp = xp or _checked_cupy(index)
 
     @property
     def name(self):

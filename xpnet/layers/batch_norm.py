@@ -81,8 +81,8 @@ class BatchNormalization(Layer):
             mu, var, xc, std, xn = (a[0] for a in self._normalize(rows[None], xp))
             self.batch_size, self.xc, self.std, self.xn = rows.shape[0], xc, std, xn
             m = self.momentum
-            self.running_mean = m * self.running_mean + (1 - m) * mu
-            self.running_var = m * self.running_var + (1 - m) * var
+            self.running_mean = m * self.running_mean + (1 - m) * mu.reshape(-1)
+            self.running_var = m * self.running_var + (1 - m) * var.reshape(-1)
         else:
             xn = (rows - self.running_mean) / xp.sqrt(self.running_var + EPS)
         out = self.gamma.reshape(-1) * xn + self.beta.reshape(-1)

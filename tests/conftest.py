@@ -1,0 +1,86 @@
+"""Fixtures shared by the tests: devices, backend state, reference data."""
+import os
+
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet.backend import Device
+from xpnet.errors import DeviceError
+
+
+def gpu_unavailable_reason():
+    """None when CuPy and a CUDA device work, else why not."""
+    try:
+        Device("gpu", 0)
+    except DeviceError as e:
+        return str(e)
+    return None
+
+
+DEVICES = [pytest.param("cpu", id="cpu"), pytest.param("gpu", id="gpu", marks=pytest.mark.gpu)]
+
+
+@pytest.fixture(params=DEVICES)
+def device(request):
+    """Run the test on the CPU always, and on the GPU when CuPy and a CUDA device exist."""
+    if request.param == "gpu":
+        reason = gpu_unavailable_reason()
+        if reason:
+            pytest.skip(f"no GPU: {reason}")
+    with xpnet.using_device(request.param) as dev:
+        yield dev
+
+
+@pytest.fixture
+def gpu():
+    """The GPU device, or a clean skip saying why there is none."""
+    reason = gpu_unavailable_reason()
+    if reason:
+        pytest.skip(f"no GPU: {reason}")
+    return Device("gpu", 0)
+
+
+@pytest.fixture(autouse=True)
+def clean_backend():
+    """Every test starts on cpu, float32, seed 0, and leaves no state behind."""
+    xpnet.set_device("cpu")
+    xpnet.set_dtype("float32")
+    xpnet.seed(0)
+    yield
+    xpnet.set_device("cpu")
+    xpnet.set_dtype("float32")
+
+
+@pytest.fixture
+def float64():
+    xpnet.set_dtype("float64")
+
+
+def _shared_data():
+    here = os.environ.get("XPNET_DATA_DIR") or os.path.join(os.path.dirname(__file__), "..", "..",
+                                                           "shared", "data")
+    return here if os.path.isdir(os.path.join(here, "mnist")) else None
+
+
+@pytest.fixture
+def data_dir():
+    """The reference data directory (XPNET_DATA_DIR, or ../shared/data beside the checkout)."""
+    path = _shared_data()
+    if path is None:
+        pytest.skip("reference data not found: set XPNET_DATA_DIR to the shared data directory")
+    return path
+
+
+@pytest.fixture
+def mnist_test(data_dir):
+    """The official MNIST test set (x float32 (10000, 784) in [0, 1], t int64)."""
+    from xpnet.datasets import read_idx
+    x = read_idx(os.path.join(data_dir, "mnist", "t10k-images-idx3-ubyte.gz"))
+    t = read_idx(os.path.join(data_dir, "mnist", "t10k-labels-idx1-ubyte.gz"))
+    return x.reshape(len(x), -1).astype(np.float32) / 255.0, t.astype(np.int64)
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(1234)

@@ -1,0 +1,161 @@
+"""The device backend: selection, errors a user can act on, dtype, seeding, moves."""
+import subprocess
+import sys
+import types
+
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet import backend
+from xpnet.backend import device as device_module
+from xpnet.errors import DeviceError, DeviceMismatchError, DTypeError
+
+
+def run_python(code, **env):
+    import os
+    full_env = dict(os.environ, **env)
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          env=full_env, timeout=120)
+
+
+def test_default_device_is_cpu():
+    assert backend.get_device().name == "cpu"
+    assert xpnet.xp.zeros(3).__class__ is np.ndarray
+
+
+@pytest.mark.parametrize("value, expected", [("cpu", "cpu"), ("CPU", "cpu"), ("", "cpu")])
+def test_device_from_environment(value, expected):
+    result = run_python("import xpnet; print(xpnet.get_device().name)", XPNET_DEVICE=value)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected
+
+
+def test_gpu_without_cupy_prints_one_line_and_fails():
+    # a 'cupy' that cannot be imported, whatever this machine has installed
+    code = "import sys; sys.modules['cupy'] = None; import xpnet"
+    result = run_python(code, XPNET_DEVICE="gpu")
+    assert result.returncode == 1
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "pip install cupy-cuda12x" in lines[0] and "Traceback" not in result.stderr
+
+
+def test_unknown_device_lists_valid_ones():
+    with pytest.raises(DeviceError, match="unknown device 'tpu'.*cpu, gpu, gpu:N, auto"):
+        xpnet.set_device("tpu")
+    result = run_python("import xpnet", XPNET_DEVICE="tpu")
+    assert result.returncode == 1 and "valid devices are" in result.stderr
+
+
+def test_full_traceback_on_request():
+    result = run_python("import xpnet", XPNET_DEVICE="tpu", XPNET_TRACEBACK="1")
+    assert "Traceback" in result.stderr
+
+
+def test_missing_cupy_error(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    with pytest.raises(DeviceError, match="pip install cupy-cuda12x"):
+        xpnet.set_device("gpu")
+    assert backend.get_device().name == "cpu"  # a failed switch changes nothing
+
+
+def fake_cupy(device_count=None, error=None):
+    """A stand-in CuPy module whose CUDA runtime reports ``device_count`` or raises ``error``."""
+    def get_count():
+        if error:
+            raise error
+        return device_count
+
+    class ndarray:
+        def __init__(self, shape, device_id=0):
+            self.shape = shape
+            self.device = types.SimpleNamespace(id=device_id)
+
+    runtime = types.SimpleNamespace(getDeviceCount=get_count)
+    return types.SimpleNamespace(cuda=types.SimpleNamespace(runtime=runtime), ndarray=ndarray)
+
+
+def test_cupy_without_cuda_device(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(error=RuntimeError("no CUDA driver")))
+    with pytest.raises(DeviceError, match="no usable CUDA device.*no CUDA driver"):
+        xpnet.set_device("gpu")
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(device_count=0))
+    with pytest.raises(DeviceError, match="no CUDA device is visible"):
+        xpnet.set_device("gpu")
+
+
+def test_gpu_index_out_of_range(monkeypatch):
+    monkeypatch.setitem(sys.modules, "cupy", fake_cupy(device_count=2))
+    with pytest.raises(DeviceError, match="gpu:5 does not exist.*gpu:0 .. gpu:1"):
+        xpnet.set_device("gpu:5")
+
+
+def test_auto_falls_back_to_cpu_with_one_line(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "cupy", None)
+    assert xpnet.set_device("auto").name == "cpu"
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("xpnet: using cpu")
+
+
+def test_mixing_devices_names_both(monkeypatch):
+    cupy = fake_cupy(device_count=1)
+    monkeypatch.setitem(sys.modules, "cupy", cupy)
+    with pytest.raises(DeviceMismatchError, match=r"cpu \(shape \(2, 3\)\) and gpu:0 \(shape \(4,\)\)"):
+        backend.get_array_module(np.zeros((2, 3)), cupy.ndarray((4,)))
+    with pytest.raises(DeviceMismatchError, match="gpu:0 .* and gpu:1"):
+        backend.get_array_module(cupy.ndarray((1,), 0), cupy.ndarray((1,), 1))
+
+
+def test_using_device_restores_previous():
+    with xpnet.using_device("cpu") as dev:
+        assert dev.name == "cpu"
+    assert backend.get_device().name == "cpu"
+
+
+def test_dtype_setting():
+    assert xpnet.get_dtype() == np.float32
+    xpnet.set_dtype("float64")
+    assert xpnet.get_dtype() == np.float64
+    with pytest.raises(DTypeError, match="valid dtypes are: float32, float64"):
+        xpnet.set_dtype("float16")
+    result = run_python("import xpnet; print(xpnet.get_dtype())", XPNET_DTYPE="float64")
+    assert result.stdout.strip() == "float64"
+
+
+def test_models_follow_dtype():
+    from xpnet.models import TwoLayerNet
+    assert TwoLayerNet(4, 3, 2).params["W1"].dtype == np.float32
+    xpnet.set_dtype("float64")
+    assert TwoLayerNet(4, 3, 2).params["W1"].dtype == np.float64
+
+
+def test_seed_reproduces_everything():
+    from xpnet.backend.random import host_rng, rand_like
+    from xpnet.models import TwoLayerNet
+
+    def draw():
+        xpnet.seed(7)
+        net = TwoLayerNet(5, 4, 3)
+        return net.params["W1"].copy(), host_rng().permutation(10), rand_like(np.zeros((2, 2)))
+
+    first, second = draw(), draw()
+    for a, b in zip(first, second):
+        np.testing.assert_array_equal(a, b)
+    xpnet.seed(8)
+    assert not np.array_equal(TwoLayerNet(5, 4, 3).params["W1"], first[0])
+
+
+def test_array_moves(device):
+    host = np.arange(6, dtype=np.float32).reshape(2, 3)
+    moved = xpnet.to_device(host)
+    assert backend.device_of(moved) == device
+    back = xpnet.asnumpy(moved)
+    assert isinstance(back, np.ndarray)
+    np.testing.assert_array_equal(back, host)
+    assert xpnet.to_device(host, "cpu") is host  # nothing copied when already there
+
+
+def test_xp_proxy_follows_device(device):
+    assert xpnet.xp.zeros(2).__class__ is device.xp.ndarray
+    assert device_module.xp.__repr__().endswith(device.name + ">")

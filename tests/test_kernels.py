@@ -1,0 +1,116 @@
+"""im2col, col2im and max pooling against the book's NumPy implementation."""
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from xpnet import asnumpy, to_device
+from xpnet.errors import DTypeError, ShapeError
+from xpnet.kernels import col2im, im2col, maxpool_backward, maxpool_forward
+from xpnet.reference import (book_col2im, book_im2col, book_pool_backward, book_pool_forward)
+
+# (input shape, filter h, filter w, stride, pad): strides 1-3, pads 0-2, non-square, 1-64 channels
+CASES = [
+    ((1, 1, 28, 28), 5, 5, 1, 0),
+    ((2, 3, 7, 9), 3, 2, 1, 0),
+    ((3, 2, 8, 8), 3, 3, 2, 1),
+    ((1, 4, 5, 6), 2, 3, 3, 2),
+    ((100, 1, 12, 10), 4, 3, 2, 2),
+    ((2, 64, 7, 7), 3, 3, 1, 1),
+    ((4, 16, 14, 14), 3, 3, 1, 2),
+    ((1, 3, 6, 11), 1, 4, 3, 0),
+]
+
+
+def _inputs(shape, dtype, rng):
+    return rng.standard_normal(shape).astype(dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, fh, fw, stride, pad", CASES)
+def test_im2col_col2im_equal_the_book(device, shape, fh, fw, stride, pad, dtype, rng):
+    x = _inputs(shape, dtype, rng)
+    col = im2col(to_device(x), fh, fw, stride, pad)
+    expected = book_im2col(x, fh, fw, stride, pad)
+    assert col.dtype == dtype
+    np.testing.assert_array_equal(asnumpy(col), expected)
+    c = rng.standard_normal(expected.shape).astype(dtype)
+    img = col2im(to_device(c), shape, fh, fw, stride, pad)
+    np.testing.assert_array_equal(asnumpy(img), book_col2im(c, shape, fh, fw, stride, pad))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("shape, ph, pw, stride, pad", CASES)
+def test_maxpool_equals_the_book(device, shape, ph, pw, stride, pad, dtype, rng):
+    x = _inputs(shape, dtype, rng)
+    out, arg = maxpool_forward(to_device(x), ph, pw, stride, pad)
+    book_out, book_arg = book_pool_forward(x, ph, pw, stride, pad)
+    np.testing.assert_array_equal(asnumpy(out), book_out)
+    # the book's arg_max is ordered (n, y, x, c); ours is (n, c, y, x)
+    np.testing.assert_array_equal(asnumpy(arg).transpose(0, 2, 3, 1).reshape(-1), book_arg)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    dx = maxpool_backward(to_device(dout), arg, shape, ph, pw, stride, pad)
+    expected = book_pool_backward(dout, book_arg, shape, ph, pw, stride, pad)
+    tol = 1e-6 if dtype == np.float32 else 1e-12  # overlapping windows may sum in another order
+    np.testing.assert_allclose(asnumpy(dx), expected, rtol=tol, atol=tol)
+
+
+def test_maxpool_ties_and_padding_follow_the_book():
+    x = np.zeros((1, 1, 4, 4))
+    x[0, 0, 1, 1] = x[0, 0, 1, 0] = 1.0    # a tie: the first maximum in the window wins
+    x[0, 0, 2:, 2:] = -1.0                 # all negative: padding (0) wins where it is in reach
+    for stride, pad in ((2, 0), (2, 1), (1, 1)):
+        out, arg = maxpool_forward(x, 2, 2, stride, pad)
+        book_out, book_arg = book_pool_forward(x, 2, 2, stride, pad)
+        np.testing.assert_array_equal(out, book_out)
+        np.testing.assert_array_equal(arg.transpose(0, 2, 3, 1).reshape(-1), book_arg)
+
+
+@settings(max_examples=60, deadline=None)
+@given(n=st.integers(1, 3), c=st.integers(1, 4), h=st.integers(1, 9), w=st.integers(1, 9),
+       fh=st.integers(1, 4), fw=st.integers(1, 4), stride=st.integers(1, 3), pad=st.integers(0, 2),
+       seed=st.integers(0, 2**16))
+def test_random_geometries_on_cpu(n, c, h, w, fh, fw, stride, pad, seed):
+    if fh > h + 2 * pad or fw > w + 2 * pad:
+        with pytest.raises(ShapeError, match="larger than the padded input"):
+            im2col(np.zeros((n, c, h, w)), fh, fw, stride, pad)
+        return
+    x = np.random.default_rng(seed).standard_normal((n, c, h, w))
+    col = im2col(x, fh, fw, stride, pad)
+    np.testing.assert_array_equal(col, book_im2col(x, fh, fw, stride, pad))
+    np.testing.assert_array_equal(col2im(col, x.shape, fh, fw, stride, pad),
+                                  book_col2im(col, x.shape, fh, fw, stride, pad))
+    out, _ = maxpool_forward(x, fh, fw, stride, pad)
+    np.testing.assert_array_equal(out, book_pool_forward(x, fh, fw, stride, pad)[0])
+
+
+def test_non_contiguous_input_is_fine(rng):
+    x = rng.standard_normal((3, 4, 6, 5)).transpose(0, 1, 3, 2)
+    np.testing.assert_array_equal(im2col(x, 2, 2), book_im2col(x, 2, 2))
+
+
+def test_gpu_matches_cpu(gpu, rng):
+    x = rng.standard_normal((10, 8, 13, 11)).astype(np.float32)
+    np.testing.assert_array_equal(asnumpy(im2col(gpu.send(x), 3, 3, 2, 1)), im2col(x, 3, 3, 2, 1))
+    out, arg = maxpool_forward(gpu.send(x), 3, 3, 2, 1)
+    cpu_out, cpu_arg = maxpool_forward(x, 3, 3, 2, 1)
+    np.testing.assert_array_equal(asnumpy(out), cpu_out)
+    np.testing.assert_array_equal(asnumpy(arg), cpu_arg)
+
+
+@pytest.mark.parametrize("call, message", [
+    (lambda: im2col(np.zeros((2, 3, 4)), 2, 2), r"4-D \(N, C, H, W\) input, got shape \(2, 3, 4\)"),
+    (lambda: im2col(np.zeros((1, 1, 4, 4)), 5, 5), r"filter 5x5 is larger than the padded input 4x4"),
+    (lambda: im2col(np.zeros((1, 1, 4, 4)), 2, 2, stride=0), "stride must be an integer >= 1, got 0"),
+    (lambda: im2col(np.zeros((1, 1, 4, 4)), 2, 2, pad=-1), "pad must be an integer >= 0"),
+    (lambda: col2im(np.zeros((5, 4)), (1, 1, 4, 4), 2, 2), r"col has shape \(5, 4\).* needs \(9, 4\)"),
+    (lambda: maxpool_forward(np.zeros((1, 1, 4, 4)), 2, 2, 0), "stride must be"),
+])
+def test_bad_arguments(call, message):
+    with pytest.raises((ShapeError, ValueError), match=message):
+        call()
+
+
+def test_integer_input_is_refused():
+    with pytest.raises(DTypeError, match="expected float32 or float64 data, got int64"):
+        im2col(np.zeros((1, 1, 4, 4), dtype=np.int64), 2, 2)

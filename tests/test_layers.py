@@ -1,0 +1,210 @@
+"""Every layer's backward against a numerical gradient (float64), on every device.
+
+Tolerance: rtol 1e-5, atol 1e-7. Central differences with h = 1e-4 have a
+truncation error of about h^2 * f''' ~ 1e-8 on these smooth, O(1) functions;
+inputs of ReLU and max pooling are kept more than h away from their kinks
+(|x| >= 0.05, and pooling values at least 1e-2 apart), where the numerical
+gradient would be wrong by design.
+"""
+import numpy as np
+import pytest
+
+from xpnet import asnumpy, to_device
+from xpnet.errors import DTypeError, ShapeError
+from xpnet.layers import (AddLayer, Affine, BatchNormalization, Convolution, Dropout, MulLayer,
+                          Pooling, Relu, Sigmoid, SoftmaxWithLoss)
+
+from helpers import assert_grads_close, layer_gradients
+
+
+def away_from_zero(rng, shape, margin=0.05):
+    x = rng.standard_normal(shape)
+    return np.where(np.abs(x) < margin, np.sign(x + 1e-12) * margin * 2, x)
+
+
+def distinct_values(rng, shape):
+    """Values at least 1e-2 apart, shuffled: no max-pool window is within h of a tie."""
+    return (rng.permutation(int(np.prod(shape))) * 1e-2).reshape(shape) - 1.0
+
+
+def test_mul_and_add_layers_book_example():
+    apple, num, tax = 100, 2, 1.1
+    mul_apple, mul_tax = MulLayer(), MulLayer()
+    price = mul_tax.forward(mul_apple.forward(apple, num), tax)
+    assert price == pytest.approx(220.0)
+    dapple_price, dtax = mul_tax.backward(1)
+    dapple, dnum = mul_apple.backward(dapple_price)
+    assert (dapple, dnum, dtax) == pytest.approx((2.2, 110.0, 200.0))
+    assert AddLayer().backward(3.0) == (3.0, 3.0)
+
+
+def test_mul_layer_gradient(device, rng):
+    x, y = to_device(rng.standard_normal((3, 4))), to_device(rng.standard_normal((3, 4)))
+    R = to_device(rng.standard_normal((3, 4)))
+    layer = MulLayer()
+    assert_grads_close(layer_gradients(lambda: layer.forward(x, y), layer.backward, [x, y], R))
+
+
+@pytest.mark.parametrize("cls", [Relu, Sigmoid])
+def test_activation_gradients(device, cls, rng):
+    x = to_device(away_from_zero(rng, (4, 5)))
+    R = to_device(rng.standard_normal((4, 5)))
+    layer = cls()
+    pairs = layer_gradients(lambda: layer.forward(x), lambda d: [layer.backward(d)], [x], R)
+    assert_grads_close(pairs)
+
+
+def test_relu_leaves_callers_arrays_alone(device):
+    x = to_device(np.array([-1.0, 2.0]))
+    dout = to_device(np.array([5.0, 7.0]))
+    layer = Relu()
+    out = layer.forward(x)
+    np.testing.assert_array_equal(asnumpy(layer.backward(dout)), [0.0, 7.0])
+    np.testing.assert_array_equal(asnumpy(dout), [5.0, 7.0])
+    np.testing.assert_array_equal(asnumpy(x), [-1.0, 2.0])
+    assert out is not x
+
+
+@pytest.mark.parametrize("shape", [(3, 6), (3, 2, 3), (2, 1, 2, 3)])
+def test_affine_gradient_any_input_shape(device, shape, rng):
+    x = to_device(rng.standard_normal(shape))
+    W, b = to_device(rng.standard_normal((6, 4))), to_device(rng.standard_normal(4))
+    R = to_device(rng.standard_normal((shape[0], 4)))
+    layer = Affine(W, b)
+
+    def backward(d):
+        dx = layer.backward(d)
+        assert dx.shape == shape
+        return [dx, layer.dW, layer.db]
+
+    assert_grads_close(layer_gradients(lambda: layer.forward(x), backward, [x, W, b], R))
+
+
+@pytest.mark.parametrize("one_hot", [True, False])
+def test_softmax_with_loss_gradient(device, one_hot, rng):
+    x = to_device(rng.standard_normal((5, 4)))
+    labels = rng.integers(0, 4, 5)
+    t = to_device(np.eye(4)[labels] if one_hot else labels)
+    layer = SoftmaxWithLoss()
+    pairs = layer_gradients(lambda: layer.forward(x, t), lambda d: [layer.backward(d)], [x], 2.0)
+    # backward is (y - t) / N, the derivative of -log(y); the book's loss takes
+    # -log(y + 1e-7), whose derivative is smaller by y / (y + 1e-7): ~1e-5 for small y
+    assert_grads_close(pairs, rtol=1e-4)
+
+
+def test_softmax_with_loss_grouped_evaluation(rng):
+    x = rng.standard_normal((6, 4))
+    t = rng.integers(0, 4, 3)
+    layer = SoftmaxWithLoss()
+    losses = layer.evaluate(x, t, groups=2)
+    assert losses == pytest.approx([layer.forward(x[:3], t), layer.forward(x[3:], t)])
+
+
+def test_dropout_is_inverted_and_gradient_uses_mask(device, rng):
+    x = to_device(rng.standard_normal((200, 50)))
+    layer = Dropout(0.3)
+    out = asnumpy(layer.forward(x, train_flg=True))
+    kept = out != 0
+    assert 0.6 < kept.mean() < 0.8
+    np.testing.assert_allclose(out[kept], asnumpy(x)[kept] / 0.7)
+    assert layer.forward(x, train_flg=False) is x
+    np.testing.assert_allclose(asnumpy(layer.backward(to_device(np.ones((200, 50))))),
+                               kept / 0.7)
+
+
+def test_dropout_rejects_bad_ratio():
+    with pytest.raises(ValueError, match=r"dropout_ratio must be in \[0, 1\), got 1.0"):
+        Dropout(1.0)
+
+
+@pytest.mark.parametrize("shape, features", [((6, 4), 4), ((5, 3, 2, 2), 3), ((5, 3, 2, 2), 12)])
+def test_batch_norm_gradient(device, shape, features, rng):
+    x = to_device(rng.standard_normal(shape))
+    gamma = to_device(rng.standard_normal(features) + 1.0)
+    beta = to_device(rng.standard_normal(features))
+    R = to_device(rng.standard_normal(shape))
+    layer = BatchNormalization(gamma, beta)
+
+    def backward(d):
+        dx = layer.backward(d)
+        return [dx, layer.dgamma, layer.dbeta]
+
+    pairs = layer_gradients(lambda: layer.forward(x, True), backward, [x, gamma, beta], R)
+    assert_grads_close(pairs, rtol=1e-4, atol=1e-6)
+
+
+def test_batch_norm_statistics(rng):
+    x = rng.standard_normal((50, 3, 4, 4)) * 3 + 2
+    layer = BatchNormalization(np.ones(3), np.zeros(3), momentum=0.0)
+    out = layer.forward(x, train_flg=True)
+    np.testing.assert_allclose(out.mean(axis=(0, 2, 3)), 0, atol=1e-12)
+    np.testing.assert_allclose(out.var(axis=(0, 2, 3)), 1, atol=1e-5)
+    np.testing.assert_allclose(layer.running_mean, x.mean(axis=(0, 2, 3)))
+    np.testing.assert_allclose(layer.forward(x, train_flg=False), out, atol=1e-5)
+    grouped = layer.evaluate(np.concatenate([x, x[::-1] * 2]), groups=2)
+    np.testing.assert_allclose(grouped[:50], out, atol=1e-12)
+
+
+@pytest.mark.parametrize("stride, pad", [(1, 0), (2, 1), (1, 2)])
+def test_convolution_gradient(device, stride, pad, rng):
+    x = to_device(rng.standard_normal((2, 3, 6, 5)))
+    W = to_device(rng.standard_normal((4, 3, 3, 2)))
+    b = to_device(rng.standard_normal(4))
+    layer = Convolution(W, b, stride, pad)
+    R = to_device(rng.standard_normal(layer.forward(x).shape))
+
+    def backward(d):
+        dx = layer.backward(d)
+        return [dx, layer.dW, layer.db]
+
+    assert_grads_close(layer_gradients(lambda: layer.forward(x), backward, [x, W, b], R))
+
+
+@pytest.mark.parametrize("pool, stride, pad", [(2, 2, 0), (3, 1, 1), (2, 1, 0)])
+def test_pooling_gradient(device, pool, stride, pad, rng):
+    x = to_device(distinct_values(rng, (2, 3, 6, 6)))
+    layer = Pooling(pool, pool, stride, pad)
+    R = to_device(rng.standard_normal(layer.forward(x).shape))
+    pairs = layer_gradients(lambda: layer.forward(x), lambda d: [layer.backward(d)], [x], R)
+    assert_grads_close(pairs)
+
+
+def _layer_run(layer_factory, x, dout):
+    layer = layer_factory()
+    out = layer.forward(x)
+    return asnumpy(out), asnumpy(layer.backward(dout))
+
+
+def test_gpu_layers_equal_cpu(gpu, rng):
+    x = rng.standard_normal((4, 3, 8, 8)).astype(np.float32)
+    W = rng.standard_normal((5, 3, 3, 3)).astype(np.float32)
+    b = rng.standard_normal(5).astype(np.float32)
+    for factory, shape_out in [
+        (lambda xp_W, xp_b: Convolution(xp_W, xp_b, 1, 1), (4, 5, 8, 8)),
+        (lambda xp_W, xp_b: Pooling(2, 2, 2), (4, 3, 4, 4)),
+        (lambda xp_W, xp_b: Relu(), (4, 3, 8, 8)),
+        (lambda xp_W, xp_b: Sigmoid(), (4, 3, 8, 8)),
+    ]:
+        dout = rng.standard_normal(shape_out).astype(np.float32)
+        cpu = _layer_run(lambda: factory(W, b), x, dout)
+        dev = _layer_run(lambda: factory(gpu.send(W), gpu.send(b)), gpu.send(x), gpu.send(dout))
+        for c, g in zip(cpu, dev):
+            np.testing.assert_allclose(g, c, rtol=1e-5, atol=1e-5)
+
+
+def test_errors_name_layer_and_shapes():
+    affine = Affine(np.zeros((6, 4)), np.zeros(4))
+    affine.name = "Affine1"
+    with pytest.raises(ShapeError, match=r"Affine1: input of shape \(2, 5\) does not fit W of shape \(6, 4\)"):
+        affine.forward(np.zeros((2, 5)))
+    conv = Convolution(np.zeros((4, 3, 3, 3)), np.zeros(4))
+    with pytest.raises(ShapeError, match=r"Convolution: input of shape \(2, 1, 5, 5\) does not fit filters"):
+        conv.forward(np.zeros((2, 1, 5, 5)))
+    with pytest.raises(ShapeError, match=r"Pooling: expected a 4-D"):
+        Pooling(2, 2).forward(np.zeros((2, 5)))
+    with pytest.raises(ShapeError, match=r"scores of shape \(2, 3\) and labels of shape \(3,\)"):
+        SoftmaxWithLoss().forward(np.zeros((2, 3)), np.zeros(3, dtype=int))
+    with pytest.raises(DTypeError, match="Relu: expected a numeric array, got <U1"):
+        Relu().forward(np.array(["a"]))
+    with pytest.raises(ShapeError, match=r"BatchNormalization: input of shape \(2, 5\) does not fit gamma"):
+        BatchNormalization(np.ones(4), np.zeros(4)).forward(np.zeros((2, 5)))

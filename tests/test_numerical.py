@@ -1,0 +1,171 @@
+"""Numerical differentiation: the book's functions, and the network engine against the loop."""
+import numba
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet import asnumpy
+from xpnet.gradcheck import gradient_check, relative_error
+from xpnet.models import MultiLayerNet, MultiLayerNetExtend, SimpleConvNet, TwoLayerNet
+from xpnet.numerical import (gradient_descent, loop_numerical_gradient, network_numerical_gradient,
+                             numerical_diff, numerical_gradient)
+from xpnet.reference import book_numerical_gradient
+
+
+def function_2(x):
+    return x[0] ** 2 + x[1] ** 2
+
+
+@numba.njit
+def function_2_jit(x):
+    return x[0] ** 2 + x[1] ** 2
+
+
+def test_numerical_diff_book_example():
+    def function_1(x):
+        return 0.01 * x ** 2 + 0.1 * x
+    assert numerical_diff(function_1, 5) == pytest.approx(0.2, abs=1e-9)
+    assert numerical_diff(function_1, 10) == pytest.approx(0.3, abs=1e-9)
+
+
+@pytest.mark.parametrize("f", [function_2, function_2_jit])
+def test_numerical_gradient_book_examples(f):
+    for point, expected in [([3.0, 4.0], [6.0, 8.0]), ([0.0, 2.0], [0.0, 4.0]),
+                            ([3.0, 0.0], [6.0, 0.0])]:
+        x = np.array(point)
+        np.testing.assert_allclose(numerical_gradient(f, x), expected, atol=1e-8)
+        np.testing.assert_array_equal(x, point)  # restored
+
+
+def sum_of_cubes(x):
+    return np.sum(x ** 3)
+
+
+sum_of_cubes_jit = numba.njit(sum_of_cubes)
+
+
+def test_numba_loop_equals_python_loop_and_book(rng):
+    x = rng.standard_normal((3, 4))
+    via_numba = numerical_gradient(sum_of_cubes_jit, x.copy())
+    np.testing.assert_allclose(via_numba, 3 * x ** 2, atol=1e-7)
+    np.testing.assert_allclose(via_numba, numerical_gradient(sum_of_cubes, x.copy()), atol=1e-9)
+    np.testing.assert_allclose(via_numba, book_numerical_gradient(sum_of_cubes, x.copy()),
+                               atol=1e-9)
+
+
+def test_numerical_gradient_refuses_non_contiguous():
+    with pytest.raises(ValueError, match="C-contiguous"):
+        numerical_gradient(function_2, np.zeros((4, 4))[:, ::2])
+
+
+def test_gradient_descent_book_example():
+    x, path = gradient_descent(function_2, np.array([-3.0, 4.0]), lr=0.1, step_num=100,
+                               history=True)
+    np.testing.assert_allclose(x, [-6.11110793e-10, 8.14814391e-10], rtol=1e-6)
+    assert path.shape == (100, 2)
+
+
+def _batch(rng, shape, n, classes=10):
+    return rng.random((n,) + shape), rng.integers(0, classes, n)
+
+
+NETWORKS = {
+    "two_layer": (lambda: TwoLayerNet(12, 7, 4), (12,)),
+    "multi_sigmoid_decay": (lambda: MultiLayerNet(12, [6, 5], 4, activation="sigmoid",
+                                                  weight_decay_lambda=0.1), (12,)),
+    "extend_bn_dropout": (lambda: MultiLayerNetExtend(12, [6, 5], 4, use_batchnorm=True,
+                                                      use_dropout=True, dropout_ration=0.3,
+                                                      weight_decay_lambda=0.05), (12,)),
+    "simple_convnet": (lambda: SimpleConvNet((2, 7, 7), {"filter_num": 3, "filter_size": 3,
+                                                         "pad": 1, "stride": 1},
+                                             hidden_size=6, output_size=4,
+                                             weight_init_std=0.15), (2, 7, 7)),
+}
+
+
+@pytest.mark.parametrize("name", NETWORKS)
+def test_engine_equals_loop(device, float64, name, rng):
+    factory, shape = NETWORKS[name]
+    net = factory()
+    x, t = _batch(rng, shape, 5, classes=4)
+    x, t = device.send(x), device.send(t)
+    net.gradient(x, t)  # draws the dropout masks both sides then share
+    fast = network_numerical_gradient(net, x, t)
+    slow = loop_numerical_gradient(net, x, t)
+    for key in net.params:
+        np.testing.assert_allclose(asnumpy(fast[key]), asnumpy(slow[key]), rtol=0, atol=1e-7,
+                                   err_msg=key)
+
+
+def test_engine_equals_loop_at_relu_kinks(float64, rng):
+    """Inputs of ReLU within h of zero: numerics differ from backprop, and the engine from neither loop."""
+    net = TwoLayerNet(6, 5, 3)
+    x, t = _batch(rng, (6,), 4, classes=3)
+    a1 = x @ net.params["W1"]
+    net.params["b1"][...] = -a1[0] + np.array([5e-5, -5e-5, 2e-5, 0.0, 1.0])  # sample 0 at kinks
+    fast = network_numerical_gradient(net, x, t)
+    slow = loop_numerical_gradient(net, x, t)
+    for key in net.params:
+        np.testing.assert_allclose(fast[key], slow[key], rtol=0, atol=1e-7, err_msg=key)
+    analytic = net.gradient(x, t)["b1"]
+    assert relative_error(analytic, fast["b1"]) > 1e-3  # the kink is real: they disagree
+
+
+def test_skipped_perturbations_are_exactly_zero(float64, rng):
+    net = TwoLayerNet(8, 4, 3)
+    x, t = _batch(rng, (8,), 3, classes=3)
+    x[:, 2] = 0.0  # input 2 is zero in every sample: its weights cannot change the loss
+    fast = network_numerical_gradient(net, x, t)
+    assert np.all(fast["W1"][2] == 0.0)
+    np.testing.assert_array_equal(fast["W1"][2], loop_numerical_gradient(net, x, t)["W1"][2])
+
+
+def test_engine_sampled_indices(float64, rng):
+    net = TwoLayerNet(10, 6, 3)
+    x, t = _batch(rng, (10,), 4, classes=3)
+    full = network_numerical_gradient(net, x, t)
+    picked = {"W1": np.array([0, 7, 33, 59]), "b2": np.array([2])}
+    part = network_numerical_gradient(net, x, t, keys=["W1", "b2"], indices=picked)
+    np.testing.assert_array_equal(part["W1"].reshape(-1)[picked["W1"]],
+                                  full["W1"].reshape(-1)[picked["W1"]])
+    assert np.count_nonzero(part["W1"]) <= 4 and set(part) == {"W1", "b2"}
+
+
+@pytest.mark.parametrize("mode", ["full", "sample", "directional"])
+@pytest.mark.parametrize("name", NETWORKS)
+def test_gradient_check_backprop_is_right(device, float64, mode, name, rng):
+    """Backprop matches numerics: max relative error < 1e-4 (h = 1e-4, float64).
+
+    Weight scales keep every logit O(1): where the true class's probability
+    falls below 1e-7, the book's loss -log(y + 1e-7) flattens and backprop
+    (the derivative of -log y) rightly disagrees with it.
+    """
+    factory, shape = NETWORKS[name]
+    net = factory()
+    x, t = _batch(rng, shape, 4, classes=4)
+    errors = gradient_check(net, device.send(x), device.send(t), mode=mode, samples=10)
+    assert max(errors.values()) < 1e-4, errors
+
+
+def test_gradient_check_finds_a_broken_backward(float64, rng):
+    net = TwoLayerNet(6, 5, 3)
+    x, t = _batch(rng, (6,), 4, classes=3)
+    layer = net.layers["Affine2"]
+    real_backward = layer.backward
+
+    def broken(dout):
+        dx = real_backward(dout)
+        layer.dW = layer.dW * 1.5
+        return dx
+
+    layer.backward = broken
+    for mode in ("full", "sample", "directional"):
+        assert max(gradient_check(net, x, t, mode=mode).values()) > 1e-3
+
+
+def test_gradcheck_command(capsys):
+    from xpnet.gradcheck import main
+    assert main(["--model", "two_layer", "--mode", "sample", "--samples", "5"]) == 0
+    out = capsys.readouterr().out
+    assert "W1" in out and "sample check of TwoLayerNet" in out
+    xpnet.set_dtype("float32")

@@ -1,0 +1,79 @@
+"""Optimizer steps against values computed by hand."""
+import numpy as np
+import pytest
+
+from xpnet import asnumpy
+from xpnet.optimizers import (SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop, get_optimizer)
+
+# one parameter p = 1.0, gradient g = 0.5 in both steps; the expected p after each step
+G = 0.5
+EXPECTED = {
+    "SGD": (SGD(lr=0.1), [1 - 0.05, 1 - 0.10]),
+    # v1 = -0.05; v2 = 0.9 * -0.05 - 0.05 = -0.095
+    "Momentum": (Momentum(lr=0.1, momentum=0.9), [0.95, 0.95 - 0.095]),
+    # v1 = -0.05; p1 = 1 + 0.81 * -0.05 - 1.9 * 0.05 = 0.8645
+    # v2 = -0.095; p2 = 0.8645 + 0.81 * -0.095 - 0.095 = 0.69255
+    "Nesterov": (Nesterov(lr=0.1, momentum=0.9), [0.8645, 0.69255]),
+    # h1 = 0.25: p1 = 1 - 0.1 * 0.5 / (0.5 + 1e-7); h2 = 0.5: p2 = p1 - 0.05 / (sqrt(0.5) + 1e-7)
+    "AdaGrad": (AdaGrad(lr=0.1), [1 - 0.05 / (0.5 + 1e-7),
+                                  1 - 0.05 / (0.5 + 1e-7) - 0.05 / (0.5 ** 0.5 + 1e-7)]),
+    # h1 = 0.01 * 0.25 = 0.0025: p1 = 1 - 0.05 / (0.05 + 1e-7)
+    # h2 = 0.99 * 0.0025 + 0.0025 = 0.004975: p2 = p1 - 0.05 / (sqrt(0.004975) + 1e-7)
+    "RMSprop": (RMSprop(lr=0.1, decay_rate=0.99), [1 - 0.05 / (0.05 + 1e-7),
+                1 - 0.05 / (0.05 + 1e-7) - 0.05 / (0.004975 ** 0.5 + 1e-7)]),
+    # step 1: m = 0.05, v = 0.00025, lr_t = 0.1 * sqrt(0.001) / 0.1 -> p1 = 1 - 0.1*sqrt(.001)/.1 * .05/(sqrt(.00025)+1e-7)
+    "Adam": (Adam(lr=0.1), [1 - (0.1 * 0.001 ** 0.5 / 0.1) * 0.05 / (0.00025 ** 0.5 + 1e-7),
+                            None]),
+}
+
+
+def _adam_two_steps():
+    m = v = 0.0
+    p = 1.0
+    for i in (1, 2):
+        lr_t = 0.1 * (1 - 0.999 ** i) ** 0.5 / (1 - 0.9 ** i)
+        m += 0.1 * (G - m)
+        v += 0.001 * (G * G - v)
+        p -= lr_t * m / (v ** 0.5 + 1e-7)
+    return p
+
+
+@pytest.mark.parametrize("name", EXPECTED)
+def test_two_steps_by_hand(device, name):
+    optimizer, expected = EXPECTED[name]
+    if name == "Adam":
+        expected = [expected[0], _adam_two_steps()]
+    params = {"p": device.send(np.array([1.0]))}
+    array = params["p"]
+    for want in expected:
+        optimizer.update(params, {"p": device.send(np.array([G]))})
+        assert asnumpy(params["p"])[0] == pytest.approx(want, rel=1e-12)
+    assert params["p"] is array  # updated in place: layers holding it see the change
+
+
+def test_state_lives_on_the_parameter_device(device):
+    params = {"p": device.send(np.ones(3))}
+    opt = Adam()
+    opt.update(params, {"p": device.send(np.ones(3))})
+    assert type(opt.m["p"]) is type(params["p"])
+
+
+def test_state_dict_round_trip():
+    params = {"p": np.ones(3)}
+    a = Adam(lr=0.01)
+    for _ in range(3):
+        a.update(params, {"p": np.full(3, 0.3)})
+    b = Adam(lr=0.01)
+    b.load_state_dict(a.state_dict(), params)
+    pa, pb = {"p": params["p"].copy()}, {"p": params["p"].copy()}
+    a.update(pa, {"p": np.full(3, -0.2)})
+    b.update(pb, {"p": np.full(3, -0.2)})
+    np.testing.assert_array_equal(pa["p"], pb["p"])
+
+
+def test_get_optimizer_by_name():
+    assert isinstance(get_optimizer("RMSprop", lr=0.1), RMSprop)
+    with pytest.raises(ValueError, match="unknown optimizer 'rmsprpo'; choose one of: sgd, momentum"):
+        get_optimizer("rmsprpo")
+    with pytest.raises(ValueError, match="learning rate must be > 0"):
+        SGD(lr=0)

@@ -1,0 +1,73 @@
+"""Files: the restricted unpickler, .npz round trips, atomic writes."""
+import os
+import pickle
+
+import numpy as np
+import pytest
+
+from xpnet.errors import DataError
+from xpnet.files import atomic_write
+from xpnet.serialization import load_arrays, load_pickle, save_arrays
+
+
+class Exploit:
+    """Pickles into a call of os.system: what an untrusted .pkl can do to plain pickle.load."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (os.system, (f"touch {self.marker}",))
+
+
+def test_malicious_pickle_is_refused_and_not_run(tmp_path):
+    marker = tmp_path / "pwned"
+    path = tmp_path / "evil.pkl"
+    path.write_bytes(pickle.dumps({"W1": np.zeros(2), "x": Exploit(marker)}))
+    with pytest.raises(DataError, match=r"evil.pkl: not a loadable parameter pickle \(refused to load (posix|os).system"):
+        load_pickle(path)
+    assert not marker.exists()
+
+
+def test_pickle_of_non_arrays_is_refused(tmp_path):
+    path = tmp_path / "list.pkl"
+    path.write_bytes(pickle.dumps({"W1": [1, 2, 3]}))
+    with pytest.raises(DataError, match="entry 'W1' is not a numeric array"):
+        load_pickle(path)
+    path.write_bytes(pickle.dumps({"W1": np.array(["a"], dtype=object)}))
+    with pytest.raises(DataError, match="not a numeric array|refused"):
+        load_pickle(path)
+
+
+def test_book_style_pickle_loads(tmp_path):
+    params = {"W1": np.arange(6.0).reshape(2, 3), "b1": np.zeros(3, dtype=np.float32)}
+    for protocol in (2, 3, 4, 5):
+        path = tmp_path / f"p{protocol}.pkl"
+        path.write_bytes(pickle.dumps(params, protocol=protocol))
+        loaded = load_pickle(path)
+        np.testing.assert_array_equal(loaded["W1"], params["W1"])
+        assert loaded["b1"].dtype == np.float32
+
+
+def test_npz_round_trip_and_corruption(tmp_path):
+    arrays = {"W1": np.random.default_rng(0).random((3, 2)), "n": np.array(5)}
+    save_arrays(tmp_path / "a.npz", arrays)
+    loaded = load_arrays(tmp_path / "a.npz")
+    np.testing.assert_array_equal(loaded["W1"], arrays["W1"])
+    (tmp_path / "bad.npz").write_bytes(b"not a zip file at all")
+    with pytest.raises(DataError, match="bad.npz: not a readable .npz"):
+        load_arrays(tmp_path / "bad.npz")
+
+
+def test_atomic_write_keeps_old_file_on_failure(tmp_path):
+    path = tmp_path / "keep.bin"
+    path.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with atomic_write(path) as f:
+            f.write(b"half of the new")
+            raise RuntimeError("crash mid-write")
+    assert path.read_bytes() == b"old"
+    assert os.listdir(tmp_path) == ["keep.bin"]  # no temporary left behind
+    with atomic_write(path) as f:
+        f.write(b"new")
+    assert path.read_bytes() == b"new"
