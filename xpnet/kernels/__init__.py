@@ -93,4 +93,26 @@ def maxpool_backward(dout, arg_max, input_shape, pool_h, pool_w, stride=1, pad=0
                                                   pool_w, stride, pad)
 
 
-__all__ = ["col2im", "im2col", "maxpool_backward", "maxpool_forward", "output_size"]
+def rows_to_nchw(rows, bias, shape):
+    """Add ``bias`` to (N*H*W, C) rows and lay them out as a contiguous (N, C, H, W) array.
+
+    The convolution's matrix product yields one row per output pixel; this
+    puts it in NCHW order in one pass, so the layers after it read contiguous
+    memory instead of a transposed view.
+    """
+    N, C, H, W = shape
+    if tuple(rows.shape) != (N * H * W, C) or tuple(bias.shape) != (C,):
+        raise ShapeError(f"rows_to_nchw: rows {tuple(rows.shape)} and bias {tuple(bias.shape)} "
+                         f"do not fit output shape {tuple(shape)}")
+    return _implementation(rows).rows_to_nchw(rows, bias, tuple(shape))
+
+
+def nchw_to_rows(x):
+    """(N, C, H, W) -> (N*H*W, C): the inverse layout of ``rows_to_nchw``, as a new array."""
+    if x.ndim != 4:
+        raise ShapeError(f"nchw_to_rows: expected a 4-D array, got shape {tuple(x.shape)}")
+    return _implementation(x).nchw_to_rows(x)
+
+
+__all__ = ["col2im", "im2col", "maxpool_backward", "maxpool_forward", "nchw_to_rows",
+           "output_size", "rows_to_nchw"]

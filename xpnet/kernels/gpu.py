@@ -120,3 +120,14 @@ def maxpool_backward(dout, arg, shape, pool_h, pool_w, stride, pad):
     _kernel("maxpool_backward")(cupy.ascontiguousarray(dout), arg, pool_h, pool_w, C, H, W,
                                 stride, pad, out_h, out_w, dx)
     return dx
+
+
+def rows_to_nchw(rows, bias, shape):
+    cupy = import_cupy()
+    N, C, H, W = shape
+    return cupy.ascontiguousarray((rows + bias).reshape(N, H, W, C).transpose(0, 3, 1, 2))
+
+
+def nchw_to_rows(x):
+    cupy = import_cupy()
+    return cupy.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(-1, x.shape[1])

@@ -1,5 +1,6 @@
 """Convolution and max pooling layers (chapter 7), on the kernels of xpnet.kernels."""
-from ..kernels import col2im, im2col, maxpool_backward, maxpool_forward, output_size
+from ..kernels import (col2im, im2col, maxpool_backward, maxpool_forward, nchw_to_rows,
+                       output_size, rows_to_nchw)
 from .base import Layer
 
 
@@ -32,16 +33,18 @@ class Convolution(Layer):
         out_w = output_size(W, FW, self.stride, self.pad)
         col = im2col(x, FH, FW, self.stride, self.pad)
         col_W = self.W.reshape(FN, -1).T
-        out = xp.dot(col, col_W) + self.b
         self.x, self.col, self.col_W = x, col, col_W
-        return out.reshape(N, out_h, out_w, FN).transpose(0, 3, 1, 2)
+        return rows_to_nchw(xp.dot(col, col_W), self.b, (N, FN, out_h, out_w))
 
-    def backward(self, dout):
+    def backward(self, dout, need_dx=True):
+        """Set dW and db; return dx unless ``need_dx`` is False (the network's input needs none)."""
         xp = self._xp(dout, self.W)
         FN, C, FH, FW = self.W.shape
-        dout = dout.transpose(0, 2, 3, 1).reshape(-1, FN)
+        dout = nchw_to_rows(dout)
         self.db = xp.sum(dout, axis=0)
         self.dW = xp.dot(self.col.T, dout).transpose(1, 0).reshape(FN, C, FH, FW)
+        if not need_dx:
+            return None
         dcol = xp.dot(dout, self.col_W.T)
         return col2im(dcol, self.x.shape, FH, FW, self.stride, self.pad)
 

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from ..backend import asnumpy, device_of, get_device, get_dtype, parse_device
 from ..backend.random import host_rng
 from ..errors import DataError, DeviceMismatchError, DTypeError
-from ..layers import BatchNormalization, Dropout
+from ..layers import BatchNormalization, Convolution, Dropout
 from ..serialization import load_arrays, save_arrays
 
 _GRAD_ATTR = {"W": "dW", "b": "db", "gamma": "dgamma", "beta": "dbeta"}
@@ -88,8 +88,13 @@ class Network:
         """
         self.last_loss = self.loss(x, t, train_flg=True)
         dout = self.last_layer.backward(1)
-        for layer in reversed(self.layers.values()):
+        first, *rest = self.layers.values()
+        for layer in reversed(rest):
             dout = layer.backward(dout)
+        if isinstance(first, Convolution):  # nothing needs the gradient of the input images
+            first.backward(dout, need_dx=False)
+        else:
+            first.backward(dout)
         grads = {}
         for key, (name, attr) in self._slots.items():
             grads[key] = getattr(self.layers[name], _GRAD_ATTR[attr])
