@@ -5,18 +5,7 @@ import numpy as np
 import pytest
 
 import xpnet
-from xpnet.backend import Device
-from xpnet.errors import DeviceError
-
-
-def gpu_unavailable_reason():
-    """None when CuPy and a CUDA device work, else why not."""
-    try:
-        Device("gpu", 0)
-    except DeviceError as e:
-        return str(e)
-    return None
-
+from xpnet.backend import Device, gpu_unavailable_reason
 
 DEVICES = [pytest.param("cpu", id="cpu"), pytest.param("gpu", id="gpu", marks=pytest.mark.gpu)]
 

@@ -22,6 +22,7 @@ gives for a network's loss, much faster, using forward computations only:
 import numpy as np
 
 from .backend import get_array_module
+from .functions import label_indices
 from .kernels import im2col
 from .layers import Affine, BatchNormalization, Convolution, Dropout, Relu, Sigmoid
 
@@ -116,6 +117,7 @@ class _Evaluator:
             self.inputs.append(self._step(layer, self.inputs[-1], 1, fresh=True))
         self.n = self.inputs[0].shape[0]
         self._cols = {}
+        self._sample_losses = None
 
     def im2col(self, k):
         """The column matrix of convolution layer k's input (its own ``col`` may be overwritten)."""
@@ -139,6 +141,13 @@ class _Evaluator:
         for layer in self.layers[k:]:
             h = self._step(layer, h, groups)
         return self.net.last_layer.evaluate(h, self.t, groups)
+
+    def sample_losses(self):
+        """The unperturbed loss term of each sample (computed once)."""
+        if self._sample_losses is None:
+            labels = label_indices(self.inputs[-1], self.t)
+            self._sample_losses = self.net.last_layer.sample_losses(self.inputs[-1], labels)
+        return self._sample_losses
 
     def loss(self):
         """The loss at the current parameters (a full forward pass)."""
@@ -192,16 +201,17 @@ def _drop_zero_input_weights(ev, key, flat):
 
 
 def _chunk_gradient(ev, key, idx):
-    """(loss(+h) - loss(-h)) / 2h for the flat elements ``idx`` of parameter ``key``."""
+    """(loss(+h) - loss(-h)) / 2h for the flat elements ``idx`` of parameter ``key``.
+
+    Both signs go through the engine as one batch of 2 * len(idx) perturbations.
+    """
     name, attr = ev.net._slots[key]
     k = ev.names.index(name)
-    param = ev.net.params[key].reshape(-1)
-    w = param[idx]
-    losses = []
-    for sign in (1, -1):
-        delta = (w + sign * H) - w  # the step the loop really takes, after rounding
-        losses.append(_perturbed_losses(ev, k, attr, idx, delta) + _decay(ev, key, w, delta))
-    return (losses[0] - losses[1]) / (2 * H)
+    w = ev.net.params[key].reshape(-1)[idx]
+    delta = ev.xp.concatenate([(w + H) - w, (w - H) - w])  # the steps the loop really takes
+    both, w2 = ev.xp.concatenate([idx, idx]), ev.xp.concatenate([w, w])
+    losses = _perturbed_losses(ev, k, attr, both, delta) + _decay(ev, key, w2, delta)
+    return (losses[:idx.size] - losses[idx.size:]) / (2 * H)
 
 
 def _decay(ev, key, w, delta):
@@ -276,6 +286,8 @@ def _affine_column_losses(ev, k, cols, change, rows):
         if sel.size == 0:
             return losses
         W = ev.layers[m].W
+        if m + 1 == len(ev.layers):  # Affine m feeds the loss: samples are independent
+            return losses + _changed_sample_terms(ev, new - old, cols, W)
         outs = ev.inputs[m + 1][None] + (new[sel] - old[sel])[:, :, None] * W[cols[sel]][:, None, :]
         losses[sel] = ev.losses_from(m + 1, outs.reshape(-1, outs.shape[-1]), sel.size)
         return losses
@@ -287,6 +299,22 @@ def _affine_column_losses(ev, k, cols, change, rows):
     outs[xp.arange(sel.size), :, cols[sel]] += change[sel]
     losses[sel] = ev.losses_from(k + 1, outs.reshape(-1, outs.shape[-1]), sel.size)
     return losses
+
+
+def _changed_sample_terms(ev, diff, cols, W):
+    """Change of the loss when the last Affine's input column cols[p] changes by diff[p] (P, N).
+
+    Each sample's loss term depends on its own scores only, so just the
+    (perturbation, sample) pairs whose input changed are scored; the loss of
+    perturbation p is the unperturbed loss plus the change of those terms / N.
+    """
+    xp = ev.xp
+    p_idx, n_idx = xp.nonzero(diff)
+    labels = label_indices(ev.inputs[-1], ev.t)
+    scores = ev.inputs[-1][n_idx] + diff[p_idx, n_idx][:, None] * W[cols[p_idx]]
+    last = ev.net.last_layer
+    change = last.sample_losses(scores, labels[n_idx]) - ev.sample_losses()[n_idx]
+    return xp.bincount(p_idx, weights=change, minlength=diff.shape[0]) / ev.n
 
 
 def _column_step(layer, col, features):

@@ -96,6 +96,15 @@ def _checked_cupy(index):
     return cupy
 
 
+def gpu_unavailable_reason():
+    """None when CuPy and a CUDA device are usable, else the reason (for skips and messages)."""
+    try:
+        Device("gpu", 0)
+    except DeviceError as e:
+        return str(e)
+    return None
+
+
 def parse_device(spec):
     """Turn ``'cpu'``, ``'gpu'``, ``'gpu:N'``, ``'auto'`` or a Device into a Device."""
     if isinstance(spec, Device):

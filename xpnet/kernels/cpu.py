@@ -20,18 +20,20 @@ def _padded(x, pad):
 
 @njit_cached(parallel=True)
 def _im2col(img, filter_h, filter_w, stride, out_h, out_w):
-    N, C = img.shape[:2]
-    col = np.empty((N * out_h * out_w, C * filter_h * filter_w), dtype=img.dtype)
+    N, C, Hp, Wp = img.shape
+    K = C * filter_h * filter_w
+    col = np.empty((N * out_h * out_w, K), dtype=img.dtype)
+    src, dst = img.reshape(-1), col.reshape(-1)  # flat offsets: no per-element 4-D index math
     for row in prange(N * out_h):
         n, oy = row // out_h, row % out_h
         for ox in range(out_w):
-            r = row * out_w + ox
-            k = 0
+            d = (row * out_w + ox) * K
             for c in range(C):
                 for ky in range(filter_h):
+                    s = ((n * C + c) * Hp + oy * stride + ky) * Wp + ox * stride
                     for kx in range(filter_w):
-                        col[r, k] = img[n, c, oy * stride + ky, ox * stride + kx]
-                        k += 1
+                        dst[d] = src[s + kx]
+                        d += 1
     return col
 
 

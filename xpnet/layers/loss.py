@@ -23,6 +23,12 @@ class SoftmaxWithLoss(Layer):
         self.loss = cross_entropy_error(self.y, self.t)
         return self.loss
 
+    def sample_losses(self, x, labels):
+        """-log(softmax(x)[label] + 1e-7) for each row: the terms the loss averages."""
+        xp = self._xp(x, labels)
+        y = softmax(x)
+        return -xp.log(y[xp.arange(x.shape[0]), labels] + 1e-7)
+
     def evaluate(self, x, t, groups=1):
         """Losses of ``groups`` equal consecutive parts of the batch, as an array (groups,).
 
@@ -30,10 +36,9 @@ class SoftmaxWithLoss(Layer):
         many perturbed copies of one batch in one call.
         """
         xp = self._xp(x, t)
-        y = softmax(x).reshape(groups, -1, x.shape[-1])
-        labels = label_indices(y[0], xp.asarray(t))
-        n = labels.shape[0]
-        return -xp.sum(xp.log(y[:, xp.arange(n), labels] + 1e-7), axis=1) / n
+        n = x.shape[0] // groups
+        labels = label_indices(x[:n], xp.asarray(t))
+        return self.sample_losses(x, xp.tile(labels, groups)).reshape(groups, n).sum(axis=1) / n
 
     def backward(self, dout=1):
         xp = self._xp(self.y)

@@ -9,5 +9,7 @@ Nothing in xpnet's own code path calls them.
 from .book import (book_col2im, book_im2col, book_numerical_gradient, book_pool_backward,
                    book_pool_forward)
 
-__all__ = ["book_col2im", "book_im2col", "book_numerical_gradient", "book_pool_backward",
+from .layers import BookConvolution, BookPooling, bookify
+
+__all__ = ["BookConvolution", "BookPooling", "bookify", "book_col2im", "book_im2col", "book_numerical_gradient", "book_pool_backward",
            "book_pool_forward"]

@@ -1,0 +1,73 @@
+"""The benchmark harness: devices, correct GPU timing, smoke mode, optional PyTorch rows.
+
+Every benchmark records ``case`` (its group: one comparison, one table),
+``device`` and ``impl`` (xpnet, book, torch) in ``extra_info``; the report
+(``python -m xpnet.bench_report``) reads them back from the JSON file.
+
+GPU timing: the timed function ends with a device synchronize, so the clock
+measures the work, not the kernel launches; one warm-up round (compilation,
+CuPy kernel caching, memory pools) is never timed.
+
+Smoke mode (``--benchmark-disable``, as in the test command): every benchmark
+runs once on smaller inputs, proving it still executes.
+"""
+import numpy as np
+import pytest
+
+import xpnet
+from xpnet.backend import gpu_unavailable_reason
+
+
+@pytest.fixture(params=["cpu", pytest.param("gpu", marks=pytest.mark.gpu)])
+def device(request):
+    if request.param == "gpu" and gpu_unavailable_reason():
+        pytest.skip(f"no GPU: {gpu_unavailable_reason()}")
+    with xpnet.using_device(request.param) as dev:
+        xpnet.seed(0)
+        yield dev
+
+
+@pytest.fixture
+def smoke(benchmark):
+    """True when benchmarks are disabled (--benchmark-enable not given): run once, on small inputs."""
+    return benchmark.disabled
+
+
+@pytest.fixture
+def torch():
+    """PyTorch, for the optional comparison rows; a clean skip when it is not installed."""
+    torch = pytest.importorskip("torch", reason="PyTorch rows need torch (never a dependency)")
+    torch.set_num_threads(max(1, torch.get_num_threads()))
+    return torch
+
+
+@pytest.fixture
+def measure(benchmark, request):
+    """measure(fn, case=..., device=..., impl=..., **info): time fn() the right way."""
+    def run(fn, case, device, impl, rounds=10, **info):
+        benchmark.group = case
+        benchmark.extra_info.update(case=case, device=device.name if hasattr(device, "name")
+                                    else str(device), impl=impl, **info)
+        sync = getattr(device, "synchronize", None) or (lambda: None)
+
+        def timed():
+            result = fn()
+            sync()
+            return result
+
+        return benchmark.pedantic(timed, rounds=rounds, warmup_rounds=1, iterations=1)
+    return run
+
+
+def torch_device(torch, device):
+    """The torch device matching an xpnet device, or a skip when torch cannot use it."""
+    if device.name == "cpu":
+        return torch.device("cpu"), (lambda: None)
+    if not torch.cuda.is_available():
+        pytest.skip("torch has no CUDA here")
+    return torch.device("cuda", device.index), torch.cuda.synchronize
+
+
+@pytest.fixture
+def rng():
+    return np.random.default_rng(0)

@@ -1,0 +1,41 @@
+"""The benchmark report: Markdown table and chart from a pytest-benchmark JSON file."""
+import json
+
+from xpnet.bench_report import main, markdown
+
+
+def _bench(case, device, impl, median, **info):
+    return {"name": f"bench[{case}-{impl}]", "group": case,
+            "extra_info": dict(case=case, device=device, impl=impl, **info),
+            "stats": {"median": median}}
+
+
+RESULTS = {
+    "machine_info": {"cpu": {"brand_raw": "Test CPU", "count": 2}, "python_version": "3.11"},
+    "commit_info": {"id": "0123456789abcdef"}, "datetime": "2026-11-22",
+    "benchmarks": [
+        _bench("im2col a", "cpu", "xpnet", 0.001),
+        _bench("im2col a", "cpu", "book", 0.005),
+        _bench("im2col a", "cpu", "torch", 0.002),
+        _bench("train step m b100", "cpu", "xpnet", 0.05, images=100),
+        _bench("gradient n", "cpu", "xpnet", 0.02),
+        _bench("gradient n", "cpu", "backprop", 0.0001),
+    ],
+}
+
+
+def test_markdown_ratios():
+    text = markdown(RESULTS)
+    assert "Machine: Test CPU, 2 cores" in text and "0123456789" in text
+    assert "| im2col a | cpu | xpnet | 1.00 ms | 5.00× | 2.00× |  |  |" in text
+    assert "| im2col a | cpu | book | 5.00 ms |  | 0.40× |  |  |" in text
+    assert "| train step m b100 | cpu | xpnet | 50.00 ms |  |  |  | 2000 |" in text
+    assert "| gradient n | cpu | xpnet | 20.00 ms |  |  | 200.00× |  |" in text
+
+
+def test_command_writes_table_and_chart(tmp_path):
+    path = tmp_path / "results.json"
+    path.write_text(json.dumps(RESULTS))
+    assert main([str(path), "--out", str(tmp_path)]) == 0
+    assert (tmp_path / "report.md").read_text().count("\n| ") == 7
+    assert (tmp_path / "report.png").read_bytes()[:4] == b"\x89PNG"

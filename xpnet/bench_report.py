@@ -1,0 +1,130 @@
+"""``xpnet-bench-report``: turn a pytest-benchmark JSON file into a Markdown table and a chart.
+
+``python -m xpnet.bench_report --run`` (from the repository root) runs the
+suite in ``bench/`` with timing on, writes ``bench-report/results.json``, then
+``report.md`` and ``report.png`` beside it. Without ``--run`` it renders an
+existing JSON file.
+
+Columns: the median; "vs book" = book's median / this one (how many times
+faster than the book's algorithm); "vs PyTorch" likewise against PyTorch's
+row; "÷ backprop" = this median / backprop's (what a numerical gradient costs
+in backprop passes); images/s where a row trains on images.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+
+from .files import atomic_write
+
+IMPL_ORDER = {"xpnet": 0, "book": 1, "torch": 2, "backprop": 3}
+
+
+def _rows(results):
+    """One dict per benchmark: case, device, impl, median (s), extra info."""
+    rows = []
+    for b in results["benchmarks"]:
+        info = b.get("extra_info", {})
+        rows.append({"case": info.get("case", b.get("group") or b["name"]),
+                     "device": info.get("device", "?"), "impl": info.get("impl", "xpnet"),
+                     "median": b["stats"]["median"], "info": info})
+    rows.sort(key=lambda r: (r["case"], r["device"], IMPL_ORDER.get(r["impl"], 9)))
+    return rows
+
+
+def _seconds(value):
+    if value >= 1:
+        return f"{value:.2f} s"
+    if value >= 1e-3:
+        return f"{value * 1e3:.2f} ms"
+    return f"{value * 1e6:.1f} µs"
+
+
+def _ratio(numerator, denominator):
+    return f"{numerator / denominator:.2f}×" if numerator and denominator else ""
+
+
+def markdown(results):
+    """The report as Markdown: the machine, then one table row per benchmark."""
+    rows = _rows(results)
+    by_key = {(r["case"], r["device"], r["impl"]): r["median"] for r in rows}
+    machine = results.get("machine_info", {})
+    cpu = machine.get("cpu", {})
+    lines = [
+        "| case | device | implementation | median | vs book | vs PyTorch | ÷ backprop | images/s |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
+    for r in rows:
+        key = (r["case"], r["device"])
+        book, torch, backprop = (by_key.get(key + (impl,)) for impl in ("book", "torch", "backprop"))
+        images = r["info"].get("images")
+        lines.append("| " + " | ".join([
+            r["case"], r["device"], r["impl"], _seconds(r["median"]),
+            _ratio(book, r["median"]) if r["impl"] != "book" else "",
+            _ratio(torch, r["median"]) if r["impl"] != "torch" else "",
+            _ratio(r["median"], backprop) if r["impl"] != "backprop" else "",
+            f"{images / r['median']:.0f}" if images else ""]) + " |")
+    header = (f"Machine: {cpu.get('brand_raw', machine.get('processor', '?'))}, "
+              f"{cpu.get('count', '?')} cores, Python {machine.get('python_version', '?')}; "
+              f"{results.get('datetime', '')}; commit "
+              f"{results.get('commit_info', {}).get('id', '?')[:10]}.")
+    return header + "\n\n" + "\n".join(lines) + "\n"
+
+
+def chart(results, path):
+    """A PNG: how many times faster than the book each xpnet and PyTorch row is (log scale)."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    rows = _rows(results)
+    by_key = {(r["case"], r["device"], r["impl"]): r["median"] for r in rows}
+    bars = [(f"{r['case']} [{r['device']}, {r['impl']}]", by_key[(r["case"], r["device"], "book")]
+             / r["median"]) for r in rows
+            if r["impl"] in ("xpnet", "torch") and (r["case"], r["device"], "book") in by_key]
+    fig, ax = plt.subplots(figsize=(10, 0.28 * len(bars) + 1.5))
+    if bars:
+        labels, values = zip(*bars)
+        colors = ["tab:blue" if "xpnet]" in label else "tab:orange" for label in labels]
+        ax.barh(range(len(bars)), values, color=colors)
+        ax.set_yticks(range(len(bars)), labels, fontsize=7)
+        ax.set_xscale("log")
+        ax.axvline(1.0, color="k", lw=0.8)
+        ax.invert_yaxis()
+    ax.set_xlabel("times faster than the book's algorithm (blue: xpnet, orange: PyTorch)")
+    ax.set_title("xpnet benchmarks")
+    fig.tight_layout()
+    with atomic_write(path) as f:
+        fig.savefig(f, format="png", dpi=100)
+    plt.close(fig)
+
+
+def render(json_path, out_dir):
+    with open(json_path) as f:
+        results = json.load(f)
+    with atomic_write(os.path.join(out_dir, "report.md"), "w") as f:
+        f.write(markdown(results))
+    chart(results, os.path.join(out_dir, "report.png"))
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(prog="xpnet-bench-report", description=__doc__.split("\n\n")[0])
+    p.add_argument("json", nargs="?", help="pytest-benchmark JSON (default: OUT/results.json)")
+    p.add_argument("--run", action="store_true", help="run the benchmark suite in bench/ first")
+    p.add_argument("--out", default="bench-report", help="output directory (default: %(default)s)")
+    args, pytest_args = p.parse_known_args(argv)  # the rest goes to pytest, e.g. -k simple_convnet
+    json_path = args.json or os.path.join(args.out, "results.json")
+    if args.run:
+        os.makedirs(args.out, exist_ok=True)
+        command = [sys.executable, "-m", "pytest", "bench", "-q", "--benchmark-enable",
+                   f"--benchmark-json={json_path}", *pytest_args]
+        code = subprocess.call(command)
+        if code not in (0, 5):
+            return code
+    render(json_path, args.out)
+    print(f"wrote {os.path.join(args.out, 'report.md')} and {os.path.join(args.out, 'report.png')}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
