@@ -74,14 +74,8 @@ class Momentum(Optimizer):
             params[key] += v[key]
 
 
-class Nesterov(Optimizer):
+class Nesterov(Momentum):
     """Nesterov's accelerated gradient, in the book's form (Sutskever et al.'s rewriting)."""
-
-    state_names = ("v",)
-
-    def __init__(self, lr=0.01, momentum=0.9):
-        super().__init__(lr)
-        self.momentum = momentum
 
     def update(self, params, grads):
         v = self._state("v", params)
