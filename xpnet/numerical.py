@@ -118,6 +118,7 @@ class _Evaluator:
         self.n = self.inputs[0].shape[0]
         self._cols = {}
         self._sample_losses = None
+        self._base_loss = None
 
     def im2col(self, k):
         """The column matrix of convolution layer k's input (its own ``col`` may be overwritten)."""
@@ -141,6 +142,12 @@ class _Evaluator:
         for layer in self.layers[k:]:
             h = self._step(layer, h, groups)
         return self.net.last_layer.evaluate(h, self.t, groups)
+
+    def base_loss(self):
+        """The unperturbed loss, without weight decay (computed once)."""
+        if self._base_loss is None:
+            self._base_loss = self.losses_from(len(self.layers), self.inputs[-1], 1)[0]
+        return self._base_loss
 
     def sample_losses(self):
         """The unperturbed loss term of each sample (computed once)."""
@@ -233,7 +240,7 @@ def _perturbed_losses(ev, k, attr, idx, delta):
         rows, cols = (idx // D, idx % D) if attr == "W" else (None, idx)
         change = (delta[:, None] * X[:, rows].T) if attr == "W" else \
             xp.broadcast_to(delta[:, None], (idx.size, ev.n))
-        return _affine_column_losses(ev, k, cols, change, rows)
+        return _affine_column_losses(ev, k, cols, change)
     if isinstance(layer, Convolution):
         K = layer.W[0].size
         fn, kk = (idx // K, idx % K) if attr == "W" else (idx, None)
@@ -262,7 +269,7 @@ def _generic_losses(ev, k, attr, idx, delta):
     return ev.losses_from(k + 1, xp.concatenate(outs), idx.size)
 
 
-def _affine_column_losses(ev, k, cols, change, rows):
+def _affine_column_losses(ev, k, cols, change):
     """Affine layer k's output column cols[p] changed by change[p] (P, N): the losses.
 
     Perturbations with nothing to change (a weight that multiplies only zero
@@ -270,34 +277,31 @@ def _affine_column_losses(ev, k, cols, change, rows):
     the unperturbed loss, which is what the loop computes for them bit for bit.
     """
     xp = ev.xp
-    P = cols.size
-    base = ev.losses_from(k + 1, ev.inputs[k + 1], 1)[0]
-    losses = xp.full(P, base, dtype=base.dtype)
-    live = xp.any(change != 0, axis=1)
-    m = k + 1
     new = ev.inputs[k + 1][:, cols].T + change  # (P, N)
+    m = k + 1
     while m < len(ev.layers) and isinstance(ev.layers[m], _COLUMN_LOCAL):
         new = _column_step(ev.layers[m], new, cols)
         m += 1
     if m < len(ev.layers) and isinstance(ev.layers[m], Affine):  # carry one column into it
         old = ev.inputs[m][:, cols].T
-        live &= xp.any(new != old, axis=1)
-        sel = xp.nonzero(live)[0]
-        if sel.size == 0:
-            return losses
         W = ev.layers[m].W
         if m + 1 == len(ev.layers):  # Affine m feeds the loss: samples are independent
-            return losses + _changed_sample_terms(ev, new - old, cols, W)
+            return ev.base_loss() + _changed_sample_terms(ev, new - old, cols, W)
+        sel = xp.nonzero(xp.any(new != old, axis=1))[0]
         outs = ev.inputs[m + 1][None] + (new[sel] - old[sel])[:, :, None] * W[cols[sel]][:, None, :]
-        losses[sel] = ev.losses_from(m + 1, outs.reshape(-1, outs.shape[-1]), sel.size)
-        return losses
+        return _fill(ev, cols.size, sel, m + 1, outs)
     # layer k is the last Affine (or followed by something not column-local): go dense
-    sel = xp.nonzero(live)[0]
-    if sel.size == 0:
-        return losses
+    sel = xp.nonzero(xp.any(change != 0, axis=1))[0]
     outs = xp.broadcast_to(ev.inputs[k + 1], (sel.size,) + ev.inputs[k + 1].shape).copy()
     outs[xp.arange(sel.size), :, cols[sel]] += change[sel]
-    losses[sel] = ev.losses_from(k + 1, outs.reshape(-1, outs.shape[-1]), sel.size)
+    return _fill(ev, cols.size, sel, k + 1, outs)
+
+
+def _fill(ev, P, sel, m, outs):
+    """Losses of P perturbations: the unperturbed loss, except for ``sel`` (layers m.. get ``outs``)."""
+    losses = ev.xp.full(P, ev.base_loss())
+    if sel.size:
+        losses[sel] = ev.losses_from(m, outs.reshape((-1,) + outs.shape[2:]), sel.size)
     return losses
 
 

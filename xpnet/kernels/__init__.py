@@ -114,5 +114,18 @@ def nchw_to_rows(x):
     return _implementation(x).nchw_to_rows(x)
 
 
-__all__ = ["col2im", "im2col", "maxpool_backward", "maxpool_forward", "nchw_to_rows",
+def cross_entropy_rows(scores, labels):
+    """-log(softmax(scores[r])[labels[r]] + 1e-7) for every row r, fused in one pass.
+
+    The per-sample terms of the book's cross-entropy loss, with the book's
+    1e-7; softmax is stabilized by each row's maximum, as ``functions.softmax``.
+    """
+    _check_float("cross_entropy_rows", scores)
+    if scores.ndim != 2 or tuple(labels.shape) != (scores.shape[0],):
+        raise ShapeError(f"cross_entropy_rows: scores {tuple(scores.shape)} need one integer "
+                         f"label per row, got labels {tuple(labels.shape)}")
+    return _implementation(scores).cross_entropy_rows(scores, labels)
+
+
+__all__ = ["col2im", "cross_entropy_rows", "im2col", "maxpool_backward", "maxpool_forward", "nchw_to_rows",
            "output_size", "rows_to_nchw"]

@@ -141,3 +141,22 @@ def rows_to_nchw(rows, bias, shape):
 
 def nchw_to_rows(x):
     return _nchw_to_rows(np.ascontiguousarray(x))
+
+
+@njit_cached(parallel=True)
+def _cross_entropy_rows(scores, labels):
+    n, classes = scores.shape
+    out = np.empty(n, dtype=scores.dtype)
+    for r in prange(n):
+        top = scores[r, 0]
+        for c in range(1, classes):
+            top = max(top, scores[r, c])
+        total = scores[r, 0] * 0
+        for c in range(classes):
+            total += np.exp(scores[r, c] - top)
+        out[r] = -np.log(np.exp(scores[r, labels[r]] - top) / total + 1e-7)
+    return out
+
+
+def cross_entropy_rows(scores, labels):
+    return _cross_entropy_rows(np.ascontiguousarray(scores), np.ascontiguousarray(labels))

@@ -131,3 +131,9 @@ def rows_to_nchw(rows, bias, shape):
 def nchw_to_rows(x):
     cupy = import_cupy()
     return cupy.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(-1, x.shape[1])
+
+
+def cross_entropy_rows(scores, labels):
+    cupy = import_cupy()
+    e = cupy.exp(scores - scores.max(axis=1, keepdims=True))
+    return -cupy.log(e[cupy.arange(len(labels)), labels] / e.sum(axis=1) + 1e-7)
