@@ -36,6 +36,6 @@ def test_markdown_ratios():
 def test_command_writes_table_and_chart(tmp_path):
     path = tmp_path / "results.json"
     path.write_text(json.dumps(RESULTS))
-    assert main([str(path), "--out", str(tmp_path)]) == 0
+    assert main(["--json", str(path), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "report.md").read_text().count("\n| ") == 2 + 6  # header, rule, 6 rows
     assert (tmp_path / "report.png").read_bytes()[:4] == b"\x89PNG"

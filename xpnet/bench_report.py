@@ -109,7 +109,7 @@ def render(json_path, out_dir):
 
 def main(argv=None):
     p = argparse.ArgumentParser(prog="xpnet-bench-report", description=__doc__.split("\n\n")[0])
-    p.add_argument("json", nargs="?", help="pytest-benchmark JSON (default: OUT/results.json)")
+    p.add_argument("--json", help="pytest-benchmark JSON to read or write (default: OUT/results.json)")
     p.add_argument("--run", action="store_true", help="run the benchmark suite in bench/ first")
     p.add_argument("--out", default="bench-report", help="output directory (default: %(default)s)")
     args, pytest_args = p.parse_known_args(argv)  # the rest goes to pytest, e.g. -k simple_convnet

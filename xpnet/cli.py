@@ -41,7 +41,7 @@ def build_parser():
                    help="update rule (default: %(default)s)")
     p.add_argument("--lr", type=float, default=None,
                    help="learning rate (default: 0.001 for adam, 0.01 otherwise)")
-    p.add_argument("--epochs", type=int, default=5, help="passes over the training set (default: 5)")
+    p.add_argument("--epochs", type=int, default=15, help="passes over the training set (default: 15)")
     p.add_argument("--batch-size", type=int, default=100, help="mini-batch size (default: 100)")
     p.add_argument("--hidden", type=int, nargs="+", default=None,
                    help="hidden layer sizes for two_layer / multi_layer* (default: 100 100 for "
