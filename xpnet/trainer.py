@@ -53,11 +53,11 @@ class Trainer:
         """Run the rest of the current epoch, one mini-batch at a time; yields the step's loss (on device)."""
         if self.order is None:
             self.order = random.host_rng().permutation(self.train_size)
-        device = self.network.device
+        order = self.network.device.send(self.order)  # once per epoch, not once per step
         pending = []
         while self.step_in_epoch < self.iter_per_epoch:
             start = self.step_in_epoch * self.batch_size
-            index = device.send(self.order[start:start + self.batch_size])
+            index = order[start:start + self.batch_size]
             grads = self.network.gradient(self.x_train[index], self.t_train[index])
             self.optimizer.update(self.network.params, grads)
             loss = self.network.last_loss

@@ -55,12 +55,12 @@ _MAXPOOL_BACKWARD = """
 int ix = i % W, iy = (i / W) % H, nc = i / (W * H);
 T acc = 0;
 for (int ky = 0; ky < ph; ++ky) {
-    int dy = iy + pad - ky;
-    if (dy < 0 || dy % stride != 0 || dy / stride >= out_h) continue;
+    int ry = iy + pad - ky;  // (ry, rx): offset of the window's corner; not "dx", the output
+    if (ry < 0 || ry % stride != 0 || ry / stride >= out_h) continue;
     for (int kx = 0; kx < pw; ++kx) {
-        int dx = ix + pad - kx;
-        if (dx < 0 || dx % stride != 0 || dx / stride >= out_w) continue;
-        int o = (nc * out_h + dy / stride) * out_w + dx / stride;
+        int rx = ix + pad - kx;
+        if (rx < 0 || rx % stride != 0 || rx / stride >= out_w) continue;
+        int o = (nc * out_h + ry / stride) * out_w + rx / stride;
         if (arg[o] == ky * pw + kx) acc += dout[o];
     }
 }
