@@ -225,3 +225,6 @@ def main(argv=None):
     except XpnetError as e:
         print(f"xpnet-train: error: {e}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:  # during loading or compiling; training saves on its own
+        print("xpnet-train: interrupted before training started", file=sys.stderr)
+        return 130
