@@ -24,6 +24,7 @@ import numpy as np
 from .backend import get_array_module
 from .functions import label_indices
 from .kernels import im2col
+from .kernels.jit import njit_cached
 from .layers import Affine, BatchNormalization, Convolution, Dropout, Relu, Sigmoid
 
 H = 1e-4
@@ -59,28 +60,24 @@ def _is_numba_function(f):
     return isinstance(f, CPUDispatcher)
 
 
+@njit_cached()
+def _numba_loop(f, x, flat_x, flat_grad, h):
+    for i in range(flat_x.size):
+        tmp = flat_x[i]
+        flat_x[i] = tmp + h
+        fxh1 = f(x)
+        flat_x[i] = tmp - h
+        fxh2 = f(x)
+        flat_grad[i] = (fxh1 - fxh2) / (2 * h)
+        flat_x[i] = tmp
+
+
 def _numba_gradient(f, x):
-    from .kernels.jit import njit_cached
-    global _numba_loop
-    if _numba_loop is None:
-        @njit_cached()
-        def loop(f, x, flat_x, flat_grad, h):
-            for i in range(flat_x.size):
-                tmp = flat_x[i]
-                flat_x[i] = tmp + h
-                fxh1 = f(x)
-                flat_x[i] = tmp - h
-                fxh2 = f(x)
-                flat_grad[i] = (fxh1 - fxh2) / (2 * h)
-                flat_x[i] = tmp
-        _numba_loop = loop
+    """The book's loop compiled together with a Numba-compiled ``f``."""
     x = np.asarray(x)
     grad = np.zeros_like(x)
     _numba_loop(f, x, x.reshape(-1), grad.reshape(-1), H)
     return grad
-
-
-_numba_loop = None
 
 
 def gradient_descent(f, init_x, lr=0.01, step_num=100, history=False):
@@ -119,6 +116,7 @@ class _Evaluator:
         self._cols = {}
         self._sample_losses = None
         self._base_loss = None
+        self._decay_total = None
 
     def im2col(self, k):
         """The column matrix of convolution layer k's input (its own ``col`` may be overwritten)."""
@@ -142,6 +140,12 @@ class _Evaluator:
         for layer in self.layers[k:]:
             h = self._step(layer, h, groups)
         return self.net.last_layer.evaluate(h, self.t, groups)
+
+    def decay_total(self):
+        """sum(W**2) over the decayed weights at the unperturbed point (computed once)."""
+        if self._decay_total is None:
+            self._decay_total = sum(self.xp.sum(self.net.params[k] ** 2) for k in self.net._decayed)
+        return self._decay_total
 
     def base_loss(self):
         """The unperturbed loss, without weight decay (computed once)."""
@@ -226,8 +230,7 @@ def _decay(ev, key, w, delta):
     net = ev.net
     if not net.weight_decay_lambda or key not in net._decayed:
         return 0
-    total = sum(ev.xp.sum(net.params[k] ** 2) for k in net._decayed)
-    return 0.5 * net.weight_decay_lambda * (total - w ** 2 + (w + delta) ** 2)
+    return 0.5 * net.weight_decay_lambda * (ev.decay_total() - w ** 2 + (w + delta) ** 2)
 
 
 def _perturbed_losses(ev, k, attr, idx, delta):
