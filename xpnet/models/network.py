@@ -155,25 +155,24 @@ class Network:
     # -- input checks --------------------------------------------------------------
     def _prepare(self, x):
         """x on this network's device with its dtype, or a clear error naming what is wrong."""
-        here = self.device
-        if not hasattr(x, "shape"):
-            x = here.xp.asarray(x)
-        if device_of(x) != here:
-            raise DeviceMismatchError(f"{type(self).__name__}: input of shape {tuple(x.shape)} is on "
-                                      f"{device_of(x).name} but the parameters are on {here.name}; "
-                                      f"use xpnet.to_device(x) or network.to(...)")
+        x = self._on_device(x, "input of shape {} is")
         if x.dtype.kind not in "fiub":
             raise DTypeError(f"{type(self).__name__}: input must be numeric, got dtype {x.dtype}")
         return x.astype(self.dtype, copy=False)
 
     def _prepare_labels(self, t):
+        return self._on_device(t, "labels of shape {} are")
+
+    def _on_device(self, a, what):
+        """``a`` as an array on this network's device; DeviceMismatchError naming both devices."""
         here = self.device
-        if not hasattr(t, "shape"):
-            t = here.xp.asarray(t)
-        if device_of(t) != here:
-            raise DeviceMismatchError(f"{type(self).__name__}: labels of shape {tuple(t.shape)} are on "
-                                      f"{device_of(t).name} but the parameters are on {here.name}")
-        return t
+        if not hasattr(a, "shape"):
+            a = here.xp.asarray(a)
+        if device_of(a) != here:
+            raise DeviceMismatchError(f"{type(self).__name__}: {what.format(tuple(a.shape))} on "
+                                      f"{device_of(a).name} but the parameters are on {here.name}; "
+                                      f"use xpnet.to_device(...) or network.to(...)")
+        return a
 
     # -- files -----------------------------------------------------------------------
     def state_dict(self):
