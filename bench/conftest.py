@@ -11,10 +11,10 @@ CuPy kernel caching, memory pools) is never timed.
 Smoke mode (``--benchmark-disable``, as in the test command): every benchmark
 runs once on smaller inputs, proving it still executes.
 """
+import xpnet  # noqa: I001  (first: its thread settings must precede NumPy's import)
 import numpy as np
 import pytest
 
-import xpnet
 from xpnet.backend import gpu_unavailable_reason
 
 

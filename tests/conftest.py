@@ -1,10 +1,10 @@
 """Fixtures shared by the tests: devices, backend state, reference data."""
 import os
 
+import xpnet  # noqa: I001  (first: its thread settings must precede NumPy's import)
 import numpy as np
 import pytest
 
-import xpnet
 from xpnet.backend import Device, gpu_unavailable_reason
 
 DEVICES = [pytest.param("cpu", id="cpu"), pytest.param("gpu", id="gpu", marks=pytest.mark.gpu)]

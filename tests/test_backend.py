@@ -159,3 +159,17 @@ def test_array_moves(device):
 def test_xp_proxy_follows_device(device):
     assert xpnet.xp.zeros(2).__class__ is device.xp.ndarray
     assert device_module.xp.__repr__().endswith(device.name + ">")
+
+
+@pytest.mark.parametrize("user_env, expected", [({}, "PASSIVE 4"),
+                                                ({"OPENBLAS_THREAD_TIMEOUT": "12"}, "PASSIVE 12")])
+def test_idle_threads_sleep_unless_the_user_says_otherwise(user_env, expected):
+    import os
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")}
+    code = ("import xpnet, os; "
+            "print(os.environ['OMP_WAIT_POLICY'], os.environ['OPENBLAS_THREAD_TIMEOUT'])")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=dict(env, **user_env), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == expected

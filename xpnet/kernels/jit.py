@@ -4,18 +4,9 @@ Numba caches compiled kernels beside the source, or in the user's cache
 directory when that is read-only. If neither is writable the kernels still work,
 compiled afresh in each process. ``NUMBA_CACHE_DIR`` moves the cache.
 
-Numba's OpenMP threads and OpenBLAS's threads take turns on the same cores
-(im2col, then a matrix product, then pooling...). OpenMP's default is to keep
-its threads spinning after a parallel loop, which on a 2-core machine steals
-the cores BLAS needs next: a SimpleConvNet step measured 76 ms that way, 57 ms
-with passive waiting. So xpnet asks for passive waiting unless the user set
-OMP_WAIT_POLICY; it must be set before Numba loads its OpenMP runtime.
+How the kernels' threads share the cores with NumPy's is set in xpnet._threads.
 """
-import os
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-
-import numba  # noqa: E402
+import numba
 
 
 def njit_cached(**options):
