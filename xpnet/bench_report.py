@@ -18,7 +18,7 @@ import sys
 
 from .files import atomic_write
 
-IMPL_ORDER = {"xpnet": 0, "book": 1, "torch": 2, "backprop": 3}
+IMPL_ORDER = {"xpnet": 0, "xpnet row-major col": 1, "book": 2, "torch": 3, "backprop": 4}
 
 
 def _rows(results):

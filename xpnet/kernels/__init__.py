@@ -47,7 +47,11 @@ def _check_float(what, array):
 def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     """Unfold (N, C, H, W) images into a (N*out_h*out_w, C*filter_h*filter_w) matrix.
 
-    Same signature, layout and values as the book's ``common.util.im2col``.
+    Same signature, shape and values as the book's ``common.util.im2col``. In
+    memory it is the transpose of a C-contiguous (C*filter_h*filter_w,
+    N*out_h*out_w) array (Fortran order), the order in which the kernels copy
+    whole rows and the convolution's products need no transposes;
+    ``np.ascontiguousarray(col)`` gives the book's row-major copy.
     """
     _check_float("im2col", input_data)
     out_h, out_w = _check_geometry("im2col", input_data.shape, filter_h, filter_w, stride, pad)
@@ -56,7 +60,11 @@ def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
 
 
 def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
-    """Fold a column matrix back into (N, C, H, W) images, summing overlaps (im2col's adjoint)."""
+    """Fold a column matrix back into (N, C, H, W) images, summing overlaps (im2col's adjoint).
+
+    Takes ``col`` in either memory order; the transpose of a C-contiguous array
+    (what ``im2col`` returns) is the fast one.
+    """
     _check_float("col2im", col)
     out_h, out_w = _check_geometry("col2im", tuple(input_shape), filter_h, filter_w, stride, pad)
     N, C = input_shape[:2]
@@ -93,25 +101,24 @@ def maxpool_backward(dout, arg_max, input_shape, pool_h, pool_w, stride=1, pad=0
                                                   pool_w, stride, pad)
 
 
-def rows_to_nchw(rows, bias, shape):
-    """Add ``bias`` to (N*H*W, C) rows and lay them out as a contiguous (N, C, H, W) array.
+def channels_to_nchw(cols, bias, shape):
+    """Add ``bias`` to channel-major (C, N*H*W) values and lay them out as contiguous (N, C, H, W).
 
-    The convolution's matrix product yields one row per output pixel; this
-    puts it in NCHW order in one pass, so the layers after it read contiguous
-    memory instead of a transposed view.
+    The convolution's matrix product yields one row per output channel; this
+    moves whole images into NCHW order in one pass, with the bias added on the way.
     """
     N, C, H, W = shape
-    if tuple(rows.shape) != (N * H * W, C) or tuple(bias.shape) != (C,):
-        raise ShapeError(f"rows_to_nchw: rows {tuple(rows.shape)} and bias {tuple(bias.shape)} "
-                         f"do not fit output shape {tuple(shape)}")
-    return _implementation(rows).rows_to_nchw(rows, bias, tuple(shape))
+    if tuple(cols.shape) != (C, N * H * W) or tuple(bias.shape) != (C,):
+        raise ShapeError(f"channels_to_nchw: cols {tuple(cols.shape)} and bias "
+                         f"{tuple(bias.shape)} do not fit output shape {tuple(shape)}")
+    return _implementation(cols).channels_to_nchw(cols, bias, tuple(shape))
 
 
-def nchw_to_rows(x):
-    """(N, C, H, W) -> (N*H*W, C): the inverse layout of ``rows_to_nchw``, as a new array."""
+def nchw_to_channels(x):
+    """(N, C, H, W) -> (C, N*H*W): the inverse layout of ``channels_to_nchw``, as a new array."""
     if x.ndim != 4:
-        raise ShapeError(f"nchw_to_rows: expected a 4-D array, got shape {tuple(x.shape)}")
-    return _implementation(x).nchw_to_rows(x)
+        raise ShapeError(f"nchw_to_channels: expected a 4-D array, got shape {tuple(x.shape)}")
+    return _implementation(x).nchw_to_channels(x)
 
 
 def cross_entropy_rows(scores, labels):
@@ -127,5 +134,5 @@ def cross_entropy_rows(scores, labels):
     return _implementation(scores).cross_entropy_rows(scores, labels)
 
 
-__all__ = ["col2im", "cross_entropy_rows", "im2col", "maxpool_backward", "maxpool_forward", "nchw_to_rows",
-           "output_size", "rows_to_nchw"]
+__all__ = ["channels_to_nchw", "col2im", "cross_entropy_rows", "im2col", "maxpool_backward",
+           "maxpool_forward", "nchw_to_channels", "output_size"]

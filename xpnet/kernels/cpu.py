@@ -1,11 +1,15 @@
-"""Numba kernels for the CPU: im2col, col2im, max pooling, and the NCHW/rows reshuffles.
+"""Numba kernels for the CPU: im2col, col2im, max pooling, and the NCHW/channels reshuffles.
 
-Each loop runs in parallel over independent images, output rows or (image,
-channel) pairs, so no two threads write the same element. col2im adds every
-pixel's contributions in the book's order (filter row, then column), so it
-equals the book's result bit for bit. Padding is applied once (np.pad, or a
-padded output cropped at the end), which keeps the inner loops free of bounds
-checks.
+The column matrix is stored filter-position-major: a C-contiguous
+(C*FH*FW, N*OH*OW) array whose transpose is the book's matrix. In that order
+both im2col and col2im move whole output rows (out_w consecutive values) at a
+time, and the convolution's products come out channel-major, one transpose of
+whole images away from NCHW.
+
+Each loop runs in parallel over independent (filter position, image) or
+(image, channel) pairs, so no two threads write the same element. col2im adds
+every pixel's contributions in the book's order (filter row, then column), so
+it equals the book's result bit for bit.
 """
 import numpy as np
 from numba import prange
@@ -19,38 +23,54 @@ def _padded(x, pad):
 
 
 @njit_cached(parallel=True)
-def _im2col(img, filter_h, filter_w, stride, out_h, out_w):
-    N, C, Hp, Wp = img.shape
-    K = C * filter_h * filter_w
-    col = np.empty((N * out_h * out_w, K), dtype=img.dtype)
-    src, dst = img.reshape(-1), col.reshape(-1)  # flat offsets: no per-element 4-D index math
-    for row in prange(N * out_h):
-        n, oy = row // out_h, row % out_h
-        for ox in range(out_w):
-            d = (row * out_w + ox) * K
-            for c in range(C):
-                for ky in range(filter_h):
-                    s = ((n * C + c) * Hp + oy * stride + ky) * Wp + ox * stride
-                    for kx in range(filter_w):
-                        dst[d] = src[s + kx]
-                        d += 1
-    return col
+def _im2col(img, filter_h, filter_w, stride, pad, out_h, out_w, cols):
+    """cols[(c, ky, kx), (n, oy, ox)] = img[n, c, oy*stride+ky-pad, ox*stride+kx-pad], 0 outside.
+
+    One (filter position, image) pair per iteration, in memory order of ``cols``:
+    each writes out_h runs of out_w consecutive values.
+    """
+    N, C, H, W = img.shape
+    for kn in prange(C * filter_h * filter_w * N):
+        k, n = kn // N, kn % N
+        c, ky, kx = k // (filter_h * filter_w), (k // filter_w) % filter_h, k % filter_w
+        lo = min(out_w, max(0, (pad - kx + stride - 1) // stride))  # first ox inside the image
+        hi = max(lo, min(out_w, (W + pad - kx + stride - 1) // stride))  # one past the last
+        d = n * out_h * out_w
+        for oy in range(out_h):
+            iy = oy * stride + ky - pad
+            if iy < 0 or iy >= H:
+                for ox in range(out_w):
+                    cols[k, d + ox] = 0
+            else:
+                for ox in range(lo):
+                    cols[k, d + ox] = 0
+                for ox in range(lo, hi):
+                    cols[k, d + ox] = img[n, c, iy, ox * stride + kx - pad]
+                for ox in range(hi, out_w):
+                    cols[k, d + ox] = 0
+            d += out_w
 
 
 @njit_cached(parallel=True)
-def _col2im(col, N, C, H, W, filter_h, filter_w, stride, out_h, out_w):
-    """Into a padded image: one thread per image, columns added in the book's (ky, kx) order."""
-    img = np.zeros((N, C, H, W), dtype=col.dtype)
-    for n in prange(N):
-        for c in range(C):
-            for ky in range(filter_h):
-                for kx in range(filter_w):
-                    k = (c * filter_h + ky) * filter_w + kx
-                    for oy in range(out_h):
+def _col2im(cols, filter_h, filter_w, stride, pad, out_h, out_w, img):
+    """img += the columns folded back; one (image, channel) per iteration, so no races.
+
+    Each pixel receives its contributions in the book's (ky, kx) order.
+    """
+    N, C, H, W = img.shape
+    for nc in prange(N * C):
+        n, c = nc // C, nc % C
+        for ky in range(filter_h):
+            for kx in range(filter_w):
+                k = (c * filter_h + ky) * filter_w + kx
+                lo = min(out_w, max(0, (pad - kx + stride - 1) // stride))
+                hi = max(lo, min(out_w, (W + pad - kx + stride - 1) // stride))
+                for oy in range(out_h):
+                    iy = oy * stride + ky - pad
+                    if 0 <= iy < H:
                         r = (n * out_h + oy) * out_w
-                        for ox in range(out_w):
-                            img[n, c, oy * stride + ky, ox * stride + kx] += col[r + ox, k]
-    return img
+                        for ox in range(lo, hi):
+                            img[n, c, iy, ox * stride + kx - pad] += cols[k, r + ox]
 
 
 @njit_cached(parallel=True)
@@ -92,37 +112,36 @@ def _maxpool_backward(dout, arg, H, W, pool_w, stride, pad):
 
 
 @njit_cached(parallel=True)
-def _rows_to_nchw(rows, bias, N, H, W):
-    C, P = rows.shape[1], H * W
-    out = np.empty((N, C, P), dtype=rows.dtype)
-    for n in prange(N):
+def _channels_to_nchw(cols, bias, out):
+    N, C, P = out.shape
+    for nc in prange(N * C):
+        n, c = nc // C, nc % C
         for p in range(P):
-            for c in range(C):
-                out[n, c, p] = rows[n * P + p, c] + bias[c]
-    return out.reshape(N, C, H, W)
+            out[n, c, p] = cols[c, n * P + p] + bias[c]
 
 
 @njit_cached(parallel=True)
-def _nchw_to_rows(x):
-    N, C, H, W = x.shape
-    rows = np.empty((N * H * W, C), dtype=x.dtype)
-    for r in prange(N * H):
-        n, y = r // H, r % H
-        for xx in range(W):
-            for c in range(C):
-                rows[r * W + xx, c] = x[n, c, y, xx]
-    return rows
+def _nchw_to_channels(x, cols):
+    N, C, P = x.shape
+    for nc in prange(N * C):
+        n, c = nc // C, nc % C
+        for p in range(P):
+            cols[c, n * P + p] = x[n, c, p]
 
 
 def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w):
-    return _im2col(_padded(x, pad), filter_h, filter_w, stride, out_h, out_w)
+    N, C = x.shape[:2]
+    # NumPy allocates (not Numba): it asks for huge pages for large arrays, so a 45 MB
+    # column matrix takes 22 page faults instead of 11,000 (measured 24 -> 13 ms).
+    cols = np.empty((C * filter_h * filter_w, N * out_h * out_w), dtype=x.dtype)
+    _im2col(np.ascontiguousarray(x), filter_h, filter_w, stride, pad, out_h, out_w, cols)
+    return cols.T
 
 
 def col2im(col, shape, filter_h, filter_w, stride, pad, out_h, out_w):
-    N, C, H, W = shape
-    img = _col2im(np.ascontiguousarray(col), N, C, H + 2 * pad, W + 2 * pad, filter_h, filter_w,
-                  stride, out_h, out_w)
-    return np.ascontiguousarray(img[:, :, pad:H + pad, pad:W + pad]) if pad else img
+    img = np.zeros(shape, dtype=col.dtype)
+    _col2im(col.T, filter_h, filter_w, stride, pad, out_h, out_w, img)
+    return img
 
 
 def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
@@ -134,13 +153,18 @@ def maxpool_backward(dout, arg, shape, pool_h, pool_w, stride, pad):
                              stride, pad)
 
 
-def rows_to_nchw(rows, bias, shape):
-    N, _, H, W = shape
-    return _rows_to_nchw(np.ascontiguousarray(rows), np.ascontiguousarray(bias), N, H, W)
+def channels_to_nchw(cols, bias, shape):
+    N, C, H, W = shape
+    out = np.empty((N, C, H * W), dtype=cols.dtype)
+    _channels_to_nchw(np.ascontiguousarray(cols), np.ascontiguousarray(bias), out)
+    return out.reshape(shape)
 
 
-def nchw_to_rows(x):
-    return _nchw_to_rows(np.ascontiguousarray(x))
+def nchw_to_channels(x):
+    N, C, H, W = x.shape
+    cols = np.empty((C, N * H * W), dtype=x.dtype)
+    _nchw_to_channels(np.ascontiguousarray(x).reshape(N, C, H * W), cols)
+    return cols
 
 
 @njit_cached(parallel=True)

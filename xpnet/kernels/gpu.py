@@ -1,5 +1,8 @@
 """CuPy kernels for the GPU: im2col, col2im and max pooling.
 
+The column matrix is stored as on the CPU (see cpu.py): a C-contiguous
+(C*FH*FW, N*OH*OW) array, returned transposed as the book's matrix.
+
 One CUDA thread per output element, each reading what it needs (gather), so no
 two threads write the same element and no atomics are needed. col2im and the
 pooling backward sum in the book's order (filter row, then column).
@@ -10,17 +13,17 @@ import functools
 from ..backend.device import import_cupy
 
 _IM2COL = """
-int K = C * fh * fw;
-int r = i / K, k = i % K;
+int R = N * out_h * out_w;  // cols is (C*fh*fw, R): filter-position-major
+int k = i / R, r = i % R;
 int ox = r % out_w, oy = (r / out_w) % out_h, n = r / (out_w * out_h);
 int kx = k % fw, ky = (k / fw) % fh, c = k / (fw * fh);
 int iy = oy * stride + ky - pad, ix = ox * stride + kx - pad;
-col = (0 <= iy && iy < H && 0 <= ix && ix < W) ? img[((n * C + c) * H + iy) * W + ix] : (T)0;
+cols = (0 <= iy && iy < H && 0 <= ix && ix < W) ? img[((n * C + c) * H + iy) * W + ix] : (T)0;
 """
 
 _COL2IM = """
 int ix = i % W, iy = (i / W) % H, c = (i / (W * H)) % C, n = i / (W * H * C);
-int K = C * fh * fw;
+int R = N * out_h * out_w;  // cols is (C*fh*fw, R)
 T acc = 0;
 for (int ky = 0; ky < fh; ++ky) {
     int dy = iy + pad - ky;
@@ -29,7 +32,7 @@ for (int ky = 0; ky < fh; ++ky) {
         int dx = ix + pad - kx;
         if (dx < 0 || dx % stride != 0 || dx / stride >= out_w) continue;
         int r = (n * out_h + dy / stride) * out_w + dx / stride;
-        acc += col[r * K + (c * fh + ky) * fw + kx];
+        acc += cols[((c * fh + ky) * fw + kx) * R + r];
     }
 }
 img = acc;
@@ -71,10 +74,11 @@ dx = acc;
 @functools.lru_cache(maxsize=None)
 def _kernel(name):
     cupy = import_cupy()
-    geometry = "int32 C, int32 H, int32 W, int32 stride, int32 pad, int32 out_h, int32 out_w"
+    geometry = ("int32 N, int32 C, int32 H, int32 W, int32 stride, int32 pad, int32 out_h, "
+                "int32 out_w")
     specs = {
-        "im2col": (f"raw T img, int32 fh, int32 fw, {geometry}", "T col", _IM2COL),
-        "col2im": (f"raw T col, int32 fh, int32 fw, {geometry}", "T img", _COL2IM),
+        "im2col": (f"raw T img, int32 fh, int32 fw, {geometry}", "T cols", _IM2COL),
+        "col2im": (f"raw T cols, int32 fh, int32 fw, {geometry}", "T img", _COL2IM),
         "maxpool_forward": (f"raw T x, int32 ph, int32 pw, {geometry}", "T out, int32 arg",
                             _MAXPOOL_FORWARD),
         "maxpool_backward": (f"raw T dout, raw int32 arg, int32 ph, int32 pw, {geometry}",
@@ -87,18 +91,18 @@ def _kernel(name):
 def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w):
     cupy = import_cupy()
     N, C, H, W = x.shape
-    col = cupy.empty((N * out_h * out_w, C * filter_h * filter_w), dtype=x.dtype)
-    _kernel("im2col")(cupy.ascontiguousarray(x), filter_h, filter_w, C, H, W, stride, pad,
-                      out_h, out_w, col)
-    return col
+    cols = cupy.empty((C * filter_h * filter_w, N * out_h * out_w), dtype=x.dtype)
+    _kernel("im2col")(cupy.ascontiguousarray(x), filter_h, filter_w, N, C, H, W, stride, pad,
+                      out_h, out_w, cols)
+    return cols.T
 
 
 def col2im(col, shape, filter_h, filter_w, stride, pad, out_h, out_w):
     cupy = import_cupy()
     N, C, H, W = shape
     img = cupy.empty((N, C, H, W), dtype=col.dtype)
-    _kernel("col2im")(cupy.ascontiguousarray(col), filter_h, filter_w, C, H, W, stride, pad,
-                      out_h, out_w, img)
+    _kernel("col2im")(cupy.ascontiguousarray(col.T), filter_h, filter_w, N, C, H, W, stride,
+                      pad, out_h, out_w, img)
     return img
 
 
@@ -107,8 +111,8 @@ def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
     N, C, H, W = x.shape
     out = cupy.empty((N, C, out_h, out_w), dtype=x.dtype)
     arg = cupy.empty((N, C, out_h, out_w), dtype=cupy.int32)
-    _kernel("maxpool_forward")(cupy.ascontiguousarray(x), pool_h, pool_w, C, H, W, stride, pad,
-                               out_h, out_w, out, arg)
+    _kernel("maxpool_forward")(cupy.ascontiguousarray(x), pool_h, pool_w, N, C, H, W, stride,
+                               pad, out_h, out_w, out, arg)
     return out, arg
 
 
@@ -117,20 +121,23 @@ def maxpool_backward(dout, arg, shape, pool_h, pool_w, stride, pad):
     N, C, H, W = shape
     out_h, out_w = dout.shape[2:]
     dx = cupy.empty((N, C, H, W), dtype=dout.dtype)
-    _kernel("maxpool_backward")(cupy.ascontiguousarray(dout), arg, pool_h, pool_w, C, H, W,
+    _kernel("maxpool_backward")(cupy.ascontiguousarray(dout), arg, pool_h, pool_w, N, C, H, W,
                                 stride, pad, out_h, out_w, dx)
     return dx
 
 
-def rows_to_nchw(rows, bias, shape):
+def channels_to_nchw(cols, bias, shape):
     cupy = import_cupy()
     N, C, H, W = shape
-    return cupy.ascontiguousarray((rows + bias).reshape(N, H, W, C).transpose(0, 3, 1, 2))
+    out = cupy.empty((N, C, H * W), dtype=cols.dtype)
+    cupy.add(cols.reshape(C, N, H * W).transpose(1, 0, 2), bias.reshape(C, 1), out=out)
+    return out.reshape(shape)
 
 
-def nchw_to_rows(x):
+def nchw_to_channels(x):
     cupy = import_cupy()
-    return cupy.ascontiguousarray(x.transpose(0, 2, 3, 1)).reshape(-1, x.shape[1])
+    N, C, H, W = x.shape
+    return cupy.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(C, N * H * W)
 
 
 def cross_entropy_rows(scores, labels):

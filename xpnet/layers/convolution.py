@@ -1,6 +1,6 @@
 """Convolution and max pooling layers (chapter 7), on the kernels of xpnet.kernels."""
-from ..kernels import (col2im, im2col, maxpool_backward, maxpool_forward, nchw_to_rows,
-                       output_size, rows_to_nchw)
+from ..kernels import (channels_to_nchw, col2im, im2col, maxpool_backward, maxpool_forward,
+                       nchw_to_channels, output_size)
 from .base import Layer
 
 
@@ -8,7 +8,9 @@ class Convolution(Layer):
     """2-D convolution of (N, C, H, W) input with filters W (FN, C, FH, FW) and bias b (FN,).
 
     As in the book: unfold the input with im2col, multiply by the filters as a
-    matrix, and fold the input gradient back with col2im.
+    matrix, and fold the input gradient back with col2im. The products are
+    written transposed (filters times ``col.T``), which is how ``col`` lies in
+    memory: they come out one row per output channel, whole images away from NCHW.
     """
 
     def __init__(self, W, b, stride=1, pad=0):
@@ -34,18 +36,18 @@ class Convolution(Layer):
         col = im2col(x, FH, FW, self.stride, self.pad)
         col_W = self.W.reshape(FN, -1).T
         self.x, self.col, self.col_W = x, col, col_W
-        return rows_to_nchw(xp.dot(col, col_W), self.b, (N, FN, out_h, out_w))
+        return channels_to_nchw(xp.dot(col_W.T, col.T), self.b, (N, FN, out_h, out_w))
 
     def backward(self, dout, need_dx=True):
         """Set dW and db; return dx unless ``need_dx`` is False (the network's input needs none)."""
         xp = self._xp(dout, self.W)
         FN, C, FH, FW = self.W.shape
-        dout = nchw_to_rows(dout)
-        self.db = xp.sum(dout, axis=0)
-        self.dW = xp.dot(self.col.T, dout).transpose(1, 0).reshape(FN, C, FH, FW)
+        dout = nchw_to_channels(dout)  # (FN, N*out_h*out_w)
+        self.db = xp.sum(dout, axis=1)
+        self.dW = xp.dot(dout, self.col).reshape(FN, C, FH, FW)
         if not need_dx:
             return None
-        dcol = xp.dot(dout, self.col_W.T)
+        dcol = xp.dot(self.col_W, dout).T
         return col2im(dcol, self.x.shape, FH, FW, self.stride, self.pad)
 
 
