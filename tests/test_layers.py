@@ -11,6 +11,7 @@ import pytest
 
 from xpnet import asnumpy, to_device
 from xpnet.errors import DTypeError, ShapeError
+from xpnet.kernels.cpu import PARALLEL_MIN_SIZE
 from xpnet.layers import (AddLayer, Affine, BatchNormalization, Convolution, Dropout, MulLayer,
                           Pooling, Relu, Sigmoid, SoftmaxWithLoss)
 
@@ -63,6 +64,24 @@ def test_relu_leaves_callers_arrays_alone(device):
     np.testing.assert_array_equal(asnumpy(dout), [5.0, 7.0])
     np.testing.assert_array_equal(asnumpy(x), [-1.0, 2.0])
     assert out is not x
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("size", [50, 3 * PARALLEL_MIN_SIZE])  # NumPy path, parallel kernel
+def test_relu_equals_the_books_relu_even_on_nan(device, size, dtype, rng):
+    x = rng.standard_normal(size).astype(dtype)
+    x[:4] = [np.nan, -0.0, 0.0, np.inf]
+    dout = rng.standard_normal(size).astype(dtype)
+    mask = x <= 0  # the book's Relu
+    book_out, book_dx = x.copy(), dout.copy()
+    book_out[mask], book_dx[mask] = 0, 0
+    layer = Relu()
+    out = layer.forward(to_device(x))
+    dx = layer.backward(to_device(dout))
+    np.testing.assert_array_equal(asnumpy(out), book_out)
+    np.testing.assert_array_equal(asnumpy(dx), book_dx)
+    np.testing.assert_array_equal(asnumpy(layer.mask), mask)
+    assert out.dtype == dx.dtype == dtype
 
 
 @pytest.mark.parametrize("shape", [(3, 6), (3, 2, 3), (2, 1, 2, 3)])

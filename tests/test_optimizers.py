@@ -2,7 +2,11 @@
 import numpy as np
 import pytest
 
-from xpnet import asnumpy
+from xpnet import asnumpy, to_device
+from xpnet.errors import ShapeError
+from xpnet.kernels import adam_update
+from xpnet.kernels.cpu import PARALLEL_MIN_SIZE
+from xpnet.kernels.expressions import adam_expressions
 from xpnet.optimizers import (SGD, AdaGrad, Adam, Momentum, Nesterov, RMSprop, get_optimizer)
 
 # one parameter p = 1.0, gradient g = 0.5 in both steps; the expected p after each step
@@ -77,3 +81,26 @@ def test_get_optimizer_by_name():
         get_optimizer("rmsprpo")
     with pytest.raises(ValueError, match="learning rate must be > 0"):
         SGD(lr=0)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("layout", ["contiguous", "transposed"])
+def test_fused_adam_step_equals_the_books_formulas_bit_for_bit(device, dtype, layout):
+    rng = np.random.default_rng(0)
+    shape = (PARALLEL_MIN_SIZE // 64, 128)  # large enough for the CPU's fused kernel
+    param, grad, m = (rng.standard_normal(shape).astype(dtype) for _ in range(3))
+    v = rng.random(shape).astype(dtype)
+    if layout == "transposed":  # not contiguous: must still be updated in place
+        param, grad, m, v = (a.T for a in (param, grad, m, v))
+    expected = [a.copy() for a in (param, grad, m, v)]
+    adam_expressions(np, *expected, 0.0123, 0.9, 0.999, 1e-7)
+    arrays = [to_device(a) for a in (param, grad, m, v)]
+    adam_update(*arrays, 0.0123, 0.9, 0.999, 1e-7)
+    for name, got, want in zip(("param", "grad", "m", "v"), arrays, expected):
+        np.testing.assert_array_equal(asnumpy(got), want, err_msg=name)
+
+
+def test_adam_update_names_a_mismatched_shape():
+    p = np.zeros((3, 4))
+    with pytest.raises(ShapeError, match=r"adam_update: v has shape \(4, 3\), the parameter \(3, 4\)"):
+        adam_update(p, np.zeros((3, 4)), np.zeros((3, 4)), np.zeros((4, 3)), 0.1, 0.9, 0.999, 1e-7)

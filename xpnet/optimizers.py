@@ -5,6 +5,7 @@ Updating in place matters: the network's layers hold the very arrays in
 with ``zeros_like`` on the parameters' own device.
 """
 from .backend import get_array_module
+from .kernels import adam_update
 
 EPS = 1e-7
 
@@ -134,11 +135,8 @@ class Adam(Optimizer):
         m, v = self._state("m", params), self._state("v", params)
         self.iter += 1
         lr_t = self.lr * (1.0 - self.beta2 ** self.iter) ** 0.5 / (1.0 - self.beta1 ** self.iter)
-        for key in params:
-            xp = get_array_module(params[key])
-            m[key] += (1 - self.beta1) * (grads[key] - m[key])
-            v[key] += (1 - self.beta2) * (grads[key] ** 2 - v[key])
-            params[key] -= lr_t * m[key] / (xp.sqrt(v[key]) + EPS)
+        for key in params:  # m += (1-beta1)(g-m); v += (1-beta2)(g^2-v); p -= lr_t m/(sqrt(v)+eps)
+            adam_update(params[key], grads[key], m[key], v[key], lr_t, self.beta1, self.beta2, EPS)
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "nesterov": Nesterov, "adagrad": AdaGrad,

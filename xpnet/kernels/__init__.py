@@ -134,5 +134,32 @@ def cross_entropy_rows(scores, labels):
     return _implementation(scores).cross_entropy_rows(scores, labels)
 
 
-__all__ = ["channels_to_nchw", "col2im", "cross_entropy_rows", "im2col", "maxpool_backward",
-           "maxpool_forward", "nchw_to_channels", "output_size"]
+def relu_forward(x):
+    """max(0, x) as a new array, in one parallel pass on the CPU for large arrays."""
+    return _implementation(x).relu_forward(x)
+
+
+def relu_backward(dout, out):
+    """0 where the ReLU's output ``out`` is <= 0 (the book's mask), ``dout`` elsewhere; a new array."""
+    if dout.shape != out.shape:
+        raise ShapeError(f"relu_backward: dout {tuple(dout.shape)} does not match the forward "
+                         f"output {tuple(out.shape)}")
+    return _implementation(dout).relu_backward(dout, out)
+
+
+def adam_update(param, grad, m, v, lr_t, beta1, beta2, eps):
+    """One Adam step in place (the book's formulas): m, v, then ``param``.
+
+    On the CPU large contiguous arrays take one fused parallel pass instead of
+    ten NumPy passes with temporaries (SimpleConvNet's parameters: 4.1 -> 0.4 ms).
+    """
+    for name, array in (("grad", grad), ("m", m), ("v", v)):
+        if array.shape != param.shape:
+            raise ShapeError(f"adam_update: {name} has shape {tuple(array.shape)}, the "
+                             f"parameter {tuple(param.shape)}")
+    _implementation(param).adam_update(param, grad, m, v, lr_t, beta1, beta2, eps)
+
+
+__all__ = ["adam_update", "channels_to_nchw", "col2im", "cross_entropy_rows", "im2col",
+           "maxpool_backward", "maxpool_forward", "nchw_to_channels", "output_size", "relu_backward",
+           "relu_forward"]

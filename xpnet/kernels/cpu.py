@@ -14,6 +14,7 @@ it equals the book's result bit for bit.
 import numpy as np
 from numba import prange
 
+from .expressions import adam_expressions
 from .jit import njit_cached
 
 
@@ -184,3 +185,54 @@ def _cross_entropy_rows(scores, labels):
 
 def cross_entropy_rows(scores, labels):
     return _cross_entropy_rows(np.ascontiguousarray(scores), np.ascontiguousarray(labels))
+
+
+# Below this many elements one NumPy pass is quicker than waking the threads.
+PARALLEL_MIN_SIZE = 1 << 16
+
+
+@njit_cached(parallel=True)
+def _relu_forward(x, out):
+    for i in prange(x.size):
+        out[i] = 0 if x[i] <= 0 else x[i]  # NaN stays NaN, as in the book
+
+
+@njit_cached(parallel=True)
+def _relu_backward(dout, out, dx):
+    for i in prange(dout.size):
+        dx[i] = 0 if out[i] <= 0 else dout[i]
+
+
+def relu_forward(x):
+    if x.size < PARALLEL_MIN_SIZE:
+        return np.maximum(x, 0)
+    out = np.empty(x.shape, dtype=x.dtype)
+    _relu_forward(np.ascontiguousarray(x).reshape(-1), out.reshape(-1))
+    return out
+
+
+def relu_backward(dout, out):
+    if dout.size < PARALLEL_MIN_SIZE or dout.dtype != out.dtype:
+        return np.where(out <= 0, 0, dout)
+    dx = np.empty(dout.shape, dtype=dout.dtype)
+    _relu_backward(np.ascontiguousarray(dout).reshape(-1), np.ascontiguousarray(out).reshape(-1),
+                   dx.reshape(-1))
+    return dx
+
+
+@njit_cached(parallel=True)
+def _adam_update(param, grad, m, v, lr_t, rate1, rate2, eps):
+    for i in prange(param.size):
+        m[i] += rate1 * (grad[i] - m[i])
+        v[i] += rate2 * (grad[i] ** 2 - v[i])
+        param[i] -= lr_t * m[i] / (np.sqrt(v[i]) + eps)
+
+
+def adam_update(param, grad, m, v, lr_t, beta1, beta2, eps):
+    same = all(a.dtype == param.dtype for a in (grad, m, v))
+    if param.size < PARALLEL_MIN_SIZE or not same or not all(
+            a.flags.c_contiguous for a in (param, grad, m, v)):
+        return adam_expressions(np, param, grad, m, v, lr_t, beta1, beta2, eps)
+    scalar = param.dtype.type  # Python floats meet arrays in the arrays' dtype, as in NumPy
+    _adam_update(param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1),
+                 scalar(lr_t), scalar(1 - beta1), scalar(1 - beta2), scalar(eps))

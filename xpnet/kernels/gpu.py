@@ -11,6 +11,7 @@ Imported only when an array lives on a GPU.
 import functools
 
 from ..backend.device import import_cupy
+from .expressions import adam_expressions
 
 _IM2COL = """
 int R = N * out_h * out_w;  // cols is (C*fh*fw, R): filter-position-major
@@ -144,3 +145,15 @@ def cross_entropy_rows(scores, labels):
     cupy = import_cupy()
     e = cupy.exp(scores - scores.max(axis=1, keepdims=True))
     return -cupy.log(e[cupy.arange(len(labels)), labels] / e.sum(axis=1) + 1e-7)
+
+
+def relu_forward(x):
+    return import_cupy().maximum(x, 0)
+
+
+def relu_backward(dout, out):
+    return import_cupy().where(out <= 0, 0, dout)
+
+
+def adam_update(param, grad, m, v, lr_t, beta1, beta2, eps):
+    adam_expressions(import_cupy(), param, grad, m, v, lr_t, beta1, beta2, eps)

@@ -1,5 +1,6 @@
 """ReLU and sigmoid layers (chapter 5)."""
 from ..functions import sigmoid
+from ..kernels import relu_backward, relu_forward
 from .base import Layer
 
 
@@ -8,7 +9,8 @@ class Relu(Layer):
 
     Unlike the book, backward returns a new array instead of zeroing the
     caller's ``dout`` in place. It keeps the output rather than a mask
-    (out > 0 exactly where x > 0), which saves a pass over the data.
+    (out <= 0 exactly where x <= 0), which saves a pass over the data; large
+    arrays take one parallel pass on the CPU (xpnet.kernels.relu_forward).
     """
 
     def __init__(self):
@@ -17,15 +19,15 @@ class Relu(Layer):
     @property
     def mask(self):
         """Where the gradient is blocked: x <= 0, as the book's ``mask``."""
-        return ~(self.out > 0)
+        return self.out <= 0
 
     def forward(self, x):
-        xp = self._xp(x)
-        self.out = xp.maximum(x, 0)
+        self._xp(x)
+        self.out = relu_forward(x)
         return self.out
 
     def backward(self, dout):
-        return dout * (self.out > 0)
+        return relu_backward(dout, self.out)
 
 
 class Sigmoid(Layer):
