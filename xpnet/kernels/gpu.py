@@ -152,7 +152,7 @@ def relu_forward(x):
 
 
 def relu_backward(dout, out):
-    return import_cupy().where(out <= 0, 0, dout)
+    return import_cupy().where(out <= 0, dout.dtype.type(0), dout)
 
 
 def adam_update(param, grad, m, v, lr_t, beta1, beta2, eps):
