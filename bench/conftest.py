@@ -5,8 +5,11 @@ Every benchmark records ``case`` (its group: one comparison, one table),
 (``python -m xpnet.bench_report``) reads them back from the JSON file.
 
 GPU timing: the timed function ends with a device synchronize, so the clock
-measures the work, not the kernel launches; one warm-up round (compilation,
-CuPy kernel caching, memory pools) is never timed.
+measures the work, not the kernel launches. Three warm-up rounds are never
+timed: compilation, CuPy's kernel cache and memory pool, and the operating
+system's first huge-page faults (the first three 45 MB im2col outputs took
+44 ms each here, every later one 8-11 ms; the book's NumPy code has no such
+ramp).
 
 Smoke mode (``--benchmark-disable``, as in the test command): every benchmark
 runs once on smaller inputs, proving it still executes.
@@ -44,7 +47,7 @@ def torch():
 @pytest.fixture
 def measure(benchmark, request):
     """measure(fn, case=..., device=..., impl=..., **info): time fn() the right way."""
-    def run(fn, case, device, impl, rounds=10, **info):
+    def run(fn, case, device, impl, rounds=10, warmup=3, **info):
         benchmark.group = case
         benchmark.extra_info.update(case=case, device=device.name if hasattr(device, "name")
                                     else str(device), impl=impl, **info)
@@ -55,7 +58,7 @@ def measure(benchmark, request):
             sync()
             return result
 
-        return benchmark.pedantic(timed, rounds=rounds, warmup_rounds=1, iterations=1)
+        return benchmark.pedantic(timed, rounds=rounds, warmup_rounds=warmup, iterations=1)
     return run
 
 

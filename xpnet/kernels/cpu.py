@@ -12,15 +12,29 @@ every pixel's contributions in the book's order (filter row, then column), so
 it equals the book's result bit for bit.
 """
 import numpy as np
-from numba import prange
+from numba import prange, uint64
 
 from .expressions import adam_expressions
 from .jit import njit_cached
 
 
+# Indices are cast to unsigned (U) in the inner loops: Numba checks every signed
+# index for a negative value (Python's a[-1]), and that check stops LLVM from
+# vectorizing the loop. Unsigned indices skip it: im2col on 16x28x28 went from
+# 14.3 to 8.0 ms, col2im from 12.4 to 5.7 ms.
+U = uint64
+
+
 def _padded(x, pad):
     x = np.ascontiguousarray(x)
     return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else x
+
+
+@njit_cached(inline="always")
+def _inside(k, stride, pad, size, out_size):
+    """The range [lo, hi) of output positions whose input position o*stride + k - pad is in the image."""
+    lo = min(out_size, max(0, (pad - k + stride - 1) // stride))
+    return lo, max(lo, min(out_size, (size + pad - k + stride - 1) // stride))
 
 
 @njit_cached(parallel=True)
@@ -34,22 +48,23 @@ def _im2col(img, filter_h, filter_w, stride, pad, out_h, out_w, cols):
     for kn in prange(C * filter_h * filter_w * N):
         k, n = kn // N, kn % N
         c, ky, kx = k // (filter_h * filter_w), (k // filter_w) % filter_h, k % filter_w
-        lo = min(out_w, max(0, (pad - kx + stride - 1) // stride))  # first ox inside the image
-        hi = max(lo, min(out_w, (W + pad - kx + stride - 1) // stride))  # one past the last
-        d = n * out_h * out_w
+        lo, hi = _inside(kx, stride, pad, W, out_w)
+        row = cols[k]
+        d = uint64(n * out_h * out_w)  # see U below
         for oy in range(out_h):
             iy = oy * stride + ky - pad
             if iy < 0 or iy >= H:
                 for ox in range(out_w):
-                    cols[k, d + ox] = 0
+                    row[d + U(ox)] = 0
             else:
+                src, first = img[n, c, iy], U(lo * stride + kx - pad)
                 for ox in range(lo):
-                    cols[k, d + ox] = 0
-                for ox in range(lo, hi):
-                    cols[k, d + ox] = img[n, c, iy, ox * stride + kx - pad]
+                    row[d + U(ox)] = 0
+                for j in range(hi - lo):
+                    row[d + U(lo + j)] = src[first + U(j * stride)]
                 for ox in range(hi, out_w):
-                    cols[k, d + ox] = 0
-            d += out_w
+                    row[d + U(ox)] = 0
+            d += U(out_w)
 
 
 @njit_cached(parallel=True)
@@ -63,38 +78,40 @@ def _col2im(cols, filter_h, filter_w, stride, pad, out_h, out_w, img):
         n, c = nc // C, nc % C
         for ky in range(filter_h):
             for kx in range(filter_w):
-                k = (c * filter_h + ky) * filter_w + kx
-                lo = min(out_w, max(0, (pad - kx + stride - 1) // stride))
-                hi = max(lo, min(out_w, (W + pad - kx + stride - 1) // stride))
+                row = cols[(c * filter_h + ky) * filter_w + kx]
+                lo, hi = _inside(kx, stride, pad, W, out_w)
                 for oy in range(out_h):
                     iy = oy * stride + ky - pad
                     if 0 <= iy < H:
-                        r = (n * out_h + oy) * out_w
-                        for ox in range(lo, hi):
-                            img[n, c, iy, ox * stride + kx - pad] += cols[k, r + ox]
+                        dst, first = img[n, c, iy], U(lo * stride + kx - pad)
+                        r = U((n * out_h + oy) * out_w + lo)
+                        for j in range(hi - lo):
+                            dst[first + U(j * stride)] += row[r + U(j)]
 
 
 @njit_cached(parallel=True)
 def _maxpool_forward(x, pool_h, pool_w, stride, out_h, out_w):
-    N, C = x.shape[:2]
-    out = np.empty((N, C, out_h, out_w), dtype=x.dtype)
-    arg = np.empty((N, C, out_h, out_w), dtype=np.int32)
+    N, C, H, W = x.shape
+    out = np.empty((N, C, out_h * out_w), dtype=x.dtype)
+    arg = np.empty((N, C, out_h * out_w), dtype=np.int32)
     for nc in prange(N * C):
-        plane, o, a = x[nc // C, nc % C], out[nc // C, nc % C], arg[nc // C, nc % C]
+        n, c = nc // C, nc % C
+        plane, o, a = x[n, c].reshape(-1), out[n, c], arg[n, c]
         for oy in range(out_h):
             for ox in range(out_w):
-                best = plane[oy * stride, ox * stride]
+                corner = U((oy * stride) * W + ox * stride)
+                best = plane[corner]
                 best_k = 0
                 nan = False
                 for ky in range(pool_h):
                     for kx in range(pool_w):
-                        v = plane[oy * stride + ky, ox * stride + kx]
+                        v = plane[corner + U(ky * W + kx)]
                         nan |= v != v  # a flag, not a branch: 3x faster than testing in the if
                         if v > best:  # the first maximum wins, as np.argmax picks it
                             best, best_k = v, ky * pool_w + kx
-                o[oy, ox] = np.nan if nan else best  # a NaN in the window wins, as in np.max
-                a[oy, ox] = best_k
-    return out, arg
+                o[U(oy * out_w + ox)] = np.nan if nan else best  # a NaN wins, as in np.max
+                a[U(oy * out_w + ox)] = best_k
+    return out.reshape(N, C, out_h, out_w), arg.reshape(N, C, out_h, out_w)
 
 
 @njit_cached(parallel=True)
@@ -108,7 +125,7 @@ def _maxpool_backward(dout, arg, H, W, pool_w, stride, pad):
                 iy = oy * stride + a[oy, ox] // pool_w - pad
                 ix = ox * stride + a[oy, ox] % pool_w - pad
                 if 0 <= iy < H and 0 <= ix < W:
-                    g[iy, ix] += d[oy, ox]
+                    g[U(iy), U(ix)] += d[oy, ox]
     return dx
 
 
@@ -117,8 +134,9 @@ def _channels_to_nchw(cols, bias, out):
     N, C, P = out.shape
     for nc in prange(N * C):
         n, c = nc // C, nc % C
+        src, dst, start = cols[c], out[n, c], U(n * P)
         for p in range(P):
-            out[n, c, p] = cols[c, n * P + p] + bias[c]
+            dst[p] = src[start + U(p)] + bias[c]
 
 
 @njit_cached(parallel=True)
@@ -126,8 +144,9 @@ def _nchw_to_channels(x, cols):
     N, C, P = x.shape
     for nc in prange(N * C):
         n, c = nc // C, nc % C
+        src, dst, start = x[n, c], cols[c], U(n * P)
         for p in range(P):
-            cols[c, n * P + p] = x[n, c, p]
+            dst[start + U(p)] = src[p]
 
 
 def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w):
