@@ -3,6 +3,8 @@
 Rows: xpnet's kernels, the book's strided NumPy/CuPy code, and PyTorch
 (unfold/fold, max_pool2d) when installed.
 """
+import functools
+
 import pytest
 
 from conftest import torch_device
@@ -22,6 +24,13 @@ POOL_SHAPES = {
     "deep_pool 32x14x14": (100, 32, 14, 14),
     "deep_pool 64x8x8": (100, 64, 8, 8),
 }
+
+
+@pytest.fixture
+def measure(measure):
+    """25 rounds: a kernel call takes milliseconds, and fresh 45 MB outputs ran 3-5x slower
+    for the first few calls of a process here (the OS's first touch of new memory)."""
+    return functools.partial(measure, rounds=25)
 
 
 def _shape(shape, smoke):

@@ -30,7 +30,7 @@ def _padded(x, pad):
     return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else x
 
 
-@njit_cached(inline="always")
+@njit_cached()
 def _inside(k, stride, pad, size, out_size):
     """The range [lo, hi) of output positions whose input position o*stride + k - pad is in the image."""
     lo = min(out_size, max(0, (pad - k + stride - 1) // stride))
