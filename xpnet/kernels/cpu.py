@@ -115,9 +115,10 @@ def _maxpool_forward(x, pool_h, pool_w, stride, out_h, out_w):
 
 
 @njit_cached(parallel=True)
-def _maxpool_backward(dout, arg, H, W, pool_w, stride, pad):
+def _maxpool_backward(dout, arg, pool_w, stride, pad, dx):
+    """dx += dout routed to each window's maximum; one (image, channel) per iteration."""
     N, C, out_h, out_w = dout.shape
-    dx = np.zeros((N, C, H, W), dtype=dout.dtype)
+    H, W = dx.shape[2:]
     for nc in prange(N * C):
         d, a, g = dout[nc // C, nc % C], arg[nc // C, nc % C], dx[nc // C, nc % C]
         for oy in range(out_h):
@@ -126,7 +127,6 @@ def _maxpool_backward(dout, arg, H, W, pool_w, stride, pad):
                 ix = ox * stride + a[oy, ox] % pool_w - pad
                 if 0 <= iy < H and 0 <= ix < W:
                     g[U(iy), U(ix)] += d[oy, ox]
-    return dx
 
 
 @njit_cached(parallel=True)
@@ -169,8 +169,9 @@ def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
 
 
 def maxpool_backward(dout, arg, shape, pool_h, pool_w, stride, pad):
-    return _maxpool_backward(np.ascontiguousarray(dout), arg, shape[2], shape[3], pool_w,
-                             stride, pad)
+    dx = np.zeros(shape, dtype=dout.dtype)
+    _maxpool_backward(np.ascontiguousarray(dout), arg, pool_w, stride, pad, dx)
+    return dx
 
 
 def channels_to_nchw(cols, bias, shape):
