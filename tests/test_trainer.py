@@ -59,6 +59,7 @@ def test_resume_equals_uninterrupted_bit_for_bit(tmp_path, rng):
     assert resumed.train_loss_list == straight.train_loss_list
 
 
+@pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 def test_divergence_is_reported(rng):
     x = rng.random((50, 20)).astype(np.float32) * 100
     t = rng.integers(0, 3, 50)
