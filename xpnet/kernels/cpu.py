@@ -90,10 +90,9 @@ def _col2im(cols, filter_h, filter_w, stride, pad, out_h, out_w, img):
 
 
 @njit_cached(parallel=True)
-def _maxpool_forward(x, pool_h, pool_w, stride, out_h, out_w):
+def _maxpool_forward(x, pool_h, pool_w, stride, out_h, out_w, out, arg):
+    """out, arg: (N, C, out_h*out_w); x is already padded."""
     N, C, H, W = x.shape
-    out = np.empty((N, C, out_h * out_w), dtype=x.dtype)
-    arg = np.empty((N, C, out_h * out_w), dtype=np.int32)
     for nc in prange(N * C):
         n, c = nc // C, nc % C
         plane, o, a = x[n, c].reshape(-1), out[n, c], arg[n, c]
@@ -111,7 +110,6 @@ def _maxpool_forward(x, pool_h, pool_w, stride, out_h, out_w):
                             best, best_k = v, ky * pool_w + kx
                 o[U(oy * out_w + ox)] = np.nan if nan else best  # a NaN wins, as in np.max
                 a[U(oy * out_w + ox)] = best_k
-    return out.reshape(N, C, out_h, out_w), arg.reshape(N, C, out_h, out_w)
 
 
 @njit_cached(parallel=True)
@@ -165,7 +163,11 @@ def col2im(col, shape, filter_h, filter_w, stride, pad, out_h, out_w):
 
 
 def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
-    return _maxpool_forward(_padded(x, pad), pool_h, pool_w, stride, out_h, out_w)
+    N, C = x.shape[:2]
+    out = np.empty((N, C, out_h * out_w), dtype=x.dtype)
+    arg = np.empty((N, C, out_h * out_w), dtype=np.int32)
+    _maxpool_forward(_padded(x, pad), pool_h, pool_w, stride, out_h, out_w, out, arg)
+    return out.reshape(N, C, out_h, out_w), arg.reshape(N, C, out_h, out_w)
 
 
 def maxpool_backward(dout, arg, shape, pool_h, pool_w, stride, pad):
