@@ -66,6 +66,16 @@ def test_maxpool_ties_and_padding_follow_the_book():
         np.testing.assert_array_equal(arg.transpose(0, 2, 3, 1).reshape(-1), book_arg)
 
 
+def test_maxpool_nan_wins_its_window_as_in_the_book(device, rng):
+    x = rng.standard_normal((2, 3, 7, 7))
+    x.flat[::7] = np.nan  # windows with no, one and several NaNs, anywhere in the window
+    for ph, stride, pad in ((2, 2, 0), (3, 1, 1), (3, 2, 1)):
+        out, arg = maxpool_forward(to_device(x), ph, ph, stride, pad)
+        book_out, book_arg = book_pool_forward(x, ph, ph, stride, pad)
+        np.testing.assert_array_equal(asnumpy(out), book_out)
+        np.testing.assert_array_equal(asnumpy(arg).transpose(0, 2, 3, 1).reshape(-1), book_arg)
+
+
 @settings(max_examples=60, deadline=None)
 @given(n=st.integers(1, 3), c=st.integers(1, 4), h=st.integers(1, 9), w=st.integers(1, 9),
        fh=st.integers(1, 4), fw=st.integers(1, 4), stride=st.integers(1, 3), pad=st.integers(0, 2),

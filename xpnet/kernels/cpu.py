@@ -89,6 +89,16 @@ def _col2im(cols, filter_h, filter_w, stride, pad, out_h, out_w, img):
                             dst[first + U(j * stride)] += row[r + U(j)]
 
 
+@njit_cached()
+def _first_nan(plane, corner, pool_h, pool_w, W):
+    """Position in the window (row-major) of its first NaN; the window has one."""
+    for k in range(pool_h * pool_w):
+        v = plane[corner + U((k // pool_w) * W + k % pool_w)]
+        if v != v:
+            return k
+    return 0
+
+
 @njit_cached(parallel=True)
 def _maxpool_forward(x, pool_h, pool_w, stride, out_h, out_w, out, arg):
     """out, arg: (N, C, out_h*out_w); x is already padded."""
@@ -108,7 +118,9 @@ def _maxpool_forward(x, pool_h, pool_w, stride, out_h, out_w, out, arg):
                         nan |= v != v  # a flag, not a branch: 3x faster than testing in the if
                         if v > best:  # the first maximum wins, as np.argmax picks it
                             best, best_k = v, ky * pool_w + kx
-                o[U(oy * out_w + ox)] = np.nan if nan else best  # a NaN wins, as in np.max
+                if nan:  # the first NaN wins, as in np.max and np.argmax (rare: off the hot path)
+                    best, best_k = np.nan, _first_nan(plane, corner, pool_h, pool_w, W)
+                o[U(oy * out_w + ox)] = best
                 a[U(oy * out_w + ox)] = best_k
 
 
