@@ -72,21 +72,24 @@ dx = acc;
 """
 
 
+_GEOMETRY = "int32 N, int32 C, int32 H, int32 W, int32 stride, int32 pad, int32 out_h, int32 out_w"
+
+# name: (input parameters, outputs, body) of a cupy.ElementwiseKernel. The bodies'
+# index arithmetic is also run on the CPU by tests/test_gpu_kernel_bodies.py.
+KERNELS = {
+    "im2col": (f"raw T img, int32 fh, int32 fw, {_GEOMETRY}", "T cols", _IM2COL),
+    "col2im": (f"raw T cols, int32 fh, int32 fw, {_GEOMETRY}", "T img", _COL2IM),
+    "maxpool_forward": (f"raw T x, int32 ph, int32 pw, {_GEOMETRY}", "T out, int32 arg",
+                        _MAXPOOL_FORWARD),
+    "maxpool_backward": (f"raw T dout, raw int32 arg, int32 ph, int32 pw, {_GEOMETRY}", "T dx",
+                         _MAXPOOL_BACKWARD),
+}
+
+
 @functools.lru_cache(maxsize=None)
 def _kernel(name):
-    cupy = import_cupy()
-    geometry = ("int32 N, int32 C, int32 H, int32 W, int32 stride, int32 pad, int32 out_h, "
-                "int32 out_w")
-    specs = {
-        "im2col": (f"raw T img, int32 fh, int32 fw, {geometry}", "T cols", _IM2COL),
-        "col2im": (f"raw T cols, int32 fh, int32 fw, {geometry}", "T img", _COL2IM),
-        "maxpool_forward": (f"raw T x, int32 ph, int32 pw, {geometry}", "T out, int32 arg",
-                            _MAXPOOL_FORWARD),
-        "maxpool_backward": (f"raw T dout, raw int32 arg, int32 ph, int32 pw, {geometry}",
-                             "T dx", _MAXPOOL_BACKWARD),
-    }
-    params, outputs, body = specs[name]
-    return cupy.ElementwiseKernel(params, outputs, body, f"xpnet_{name}")
+    params, outputs, body = KERNELS[name]
+    return import_cupy().ElementwiseKernel(params, outputs, body, f"xpnet_{name}")
 
 
 def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w):
