@@ -1,4 +1,4 @@
-"""CuPy kernels for the GPU: im2col, col2im and max pooling.
+"""CuPy kernels for the GPU: im2col, col2im and max pooling (ReLU and Adam as expressions).
 
 The column matrix is stored as on the CPU (see cpu.py): a C-contiguous
 (C*FH*FW, N*OH*OW) array, returned transposed as the book's matrix.
