@@ -104,7 +104,7 @@ def _sizes(shape, fh, fw, stride, pad):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape, fh, fw, stride, pad", CASES)
-def test_gpu_im2col_and_col2im_equal_the_cpu_kernels(gpu_on_cpu, shape, fh, fw, stride, pad,
+def test_gpu_im2col_col2im_and_input_grad_equal_the_cpu_kernels(gpu_on_cpu, shape, fh, fw, stride, pad,
                                                       dtype):
     rng = np.random.default_rng(0)
     x = rng.standard_normal(shape).astype(dtype)
@@ -116,6 +116,13 @@ def test_gpu_im2col_and_col2im_equal_the_cpu_kernels(gpu_on_cpu, shape, fh, fw, 
         np.testing.assert_array_equal(
             gpu_on_cpu.col2im(layout, shape, fh, fw, stride, pad, out_h, out_w),
             cpu.col2im(layout, shape, fh, fw, stride, pad, out_h, out_w))
+    col_W = rng.standard_normal((col.shape[1], 3)).astype(dtype)
+    dout = rng.standard_normal((3, col.shape[0])).astype(dtype)
+    tol = 1e-5 if dtype == np.float32 else 1e-12  # products of another size: another rounding
+    np.testing.assert_allclose(
+        gpu_on_cpu.conv_input_grad(col_W, dout, shape, fh, fw, stride, pad, out_h, out_w),
+        cpu.conv_input_grad(col_W, dout, shape, fh, fw, stride, pad, out_h, out_w),
+        rtol=tol, atol=tol)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 
 from xpnet import asnumpy, to_device
 from xpnet.errors import DTypeError, ShapeError
-from xpnet.kernels import col2im, im2col, maxpool_backward, maxpool_forward
+from xpnet.kernels import col2im, conv_input_grad, im2col, maxpool_backward, maxpool_forward
 from xpnet.reference import (book_col2im, book_im2col, book_pool_backward, book_pool_forward)
 
 # (input shape, filter h, filter w, stride, pad): strides 1-3, pads 0-2, non-square, 1-64 channels
@@ -124,3 +124,21 @@ def test_bad_arguments(call, message):
 def test_integer_input_is_refused():
     with pytest.raises(DTypeError, match="expected float32 or float64 data, got int64"):
         im2col(np.zeros((1, 1, 4, 4), dtype=np.int64), 2, 2)
+
+
+@pytest.mark.parametrize("chunk_bytes", [1, 3000, 1 << 21])  # one image, some, all at once
+def test_conv_input_grad_folds_the_product_in_chunks(device, chunk_bytes, monkeypatch, rng):
+    from xpnet.kernels import cpu
+    monkeypatch.setattr(cpu, "CHUNK_BYTES", chunk_bytes)
+    shape, fh, fw, stride, pad = (7, 3, 6, 5), 3, 2, 1, 1  # 7 images: a partial last chunk
+    col = im2col(np.zeros(shape), fh, fw, stride, pad)
+    col_W = rng.standard_normal((col.shape[1], 4))
+    dout = rng.standard_normal((4, col.shape[0]))
+    expected = book_col2im(col_W.dot(dout).T, shape, fh, fw, stride, pad)
+    got = conv_input_grad(to_device(col_W), to_device(dout), shape, fh, fw, stride, pad)
+    np.testing.assert_allclose(asnumpy(got), expected, rtol=1e-12, atol=1e-12)
+
+
+def test_conv_input_grad_names_shapes_that_do_not_fit():
+    with pytest.raises(ShapeError, match=r"expected \(18, FN\) and \(FN, 16\)"):
+        conv_input_grad(np.zeros((18, 4)), np.zeros((4, 15)), (1, 2, 4, 4), 3, 3, 1, 1)

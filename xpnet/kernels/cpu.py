@@ -174,6 +174,21 @@ def col2im(col, shape, filter_h, filter_w, stride, pad, out_h, out_w):
     return img
 
 
+# conv_input_grad folds this many bytes of column matrix at a time: they stay in cache.
+CHUNK_BYTES = 1 << 21
+
+
+def conv_input_grad(col_W, dout, shape, filter_h, filter_w, stride, pad, out_h, out_w):
+    N, P = shape[0], out_h * out_w
+    step = max(1, CHUNK_BYTES // (col_W.shape[0] * P * dout.itemsize))  # images per chunk
+    dx = np.zeros(shape, dtype=dout.dtype)
+    for start in range(0, N, step):
+        stop = min(N, start + step)
+        cols = np.dot(col_W, dout[:, start * P:stop * P])
+        _col2im(cols, filter_h, filter_w, stride, pad, out_h, out_w, dx[start:stop])
+    return dx
+
+
 def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
     N, C = x.shape[:2]
     out = np.empty((N, C, out_h * out_w), dtype=x.dtype)

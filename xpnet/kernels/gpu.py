@@ -110,6 +110,11 @@ def col2im(col, shape, filter_h, filter_w, stride, pad, out_h, out_w):
     return img
 
 
+def conv_input_grad(col_W, dout, shape, filter_h, filter_w, stride, pad, out_h, out_w):
+    cols = import_cupy().dot(col_W, dout)
+    return col2im(cols.T, shape, filter_h, filter_w, stride, pad, out_h, out_w)
+
+
 def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
     cupy = import_cupy()
     N, C, H, W = x.shape

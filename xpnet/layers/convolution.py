@@ -1,6 +1,6 @@
 """Convolution and max pooling layers (chapter 7), on the kernels of xpnet.kernels."""
-from ..kernels import (channels_to_nchw, col2im, im2col, maxpool_backward, maxpool_forward,
-                       nchw_to_channels, output_size)
+from ..kernels import (channels_to_nchw, conv_input_grad, im2col, maxpool_backward,
+                       maxpool_forward, nchw_to_channels, output_size)
 from .base import Layer
 
 
@@ -8,7 +8,7 @@ class Convolution(Layer):
     """2-D convolution of (N, C, H, W) input with filters W (FN, C, FH, FW) and bias b (FN,).
 
     As in the book: unfold the input with im2col, multiply by the filters as a
-    matrix, and fold the input gradient back with col2im. The products are
+    matrix, and fold the input gradient back with col2im (``conv_input_grad``). The products are
     written transposed (filters times ``col.T``), which is how ``col`` lies in
     memory: they come out one row per output channel, whole images away from NCHW.
     """
@@ -47,8 +47,7 @@ class Convolution(Layer):
         self.dW = xp.dot(dout, self.col).reshape(FN, C, FH, FW)
         if not need_dx:
             return None
-        dcol = xp.dot(self.col_W, dout).T
-        return col2im(dcol, self.x.shape, FH, FW, self.stride, self.pad)
+        return conv_input_grad(self.col_W, dout, self.x.shape, FH, FW, self.stride, self.pad)
 
 
 class Pooling(Layer):
