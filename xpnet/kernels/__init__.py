@@ -1,4 +1,4 @@
-"""Convolution and pooling kernels: one public function each, any device.
+"""The hot path's kernels (convolution, pooling, ReLU, Adam): one public function each, any device.
 
 Each function checks its arguments, looks at its input's device once, and
 calls the Numba implementation (CPU, ``cpu.py``) or the CuPy one (GPU,
