@@ -161,7 +161,7 @@ def relu_forward(x):
 
 
 def relu_backward(dout, out):
-    """0 where the ReLU's output ``out`` is <= 0 (the book's mask), ``dout`` elsewhere; a new array."""
+    """A new array: 0 where the ReLU's output ``out`` is <= 0 (the book's mask), else ``dout``."""
     if dout.shape != out.shape:
         raise ShapeError(f"relu_backward: dout {tuple(dout.shape)} does not match the forward "
                          f"output {tuple(out.shape)}")
@@ -183,5 +183,6 @@ def adam_update(param, grad, m, v, lr_t, beta1, beta2, eps):
 
 __all__ = ["adam_update", "channels_to_nchw", "col2im", "conv_input_grad", "cross_entropy_rows",
            "im2col",
-           "maxpool_backward", "maxpool_forward", "nchw_to_channels", "output_size", "relu_backward",
+           "maxpool_backward", "maxpool_forward", "nchw_to_channels", "output_size",
+           "relu_backward",
            "relu_forward"]
