@@ -182,7 +182,5 @@ def adam_update(param, grad, m, v, lr_t, beta1, beta2, eps):
 
 
 __all__ = ["adam_update", "channels_to_nchw", "col2im", "conv_input_grad", "cross_entropy_rows",
-           "im2col",
-           "maxpool_backward", "maxpool_forward", "nchw_to_channels", "output_size",
-           "relu_backward",
-           "relu_forward"]
+           "im2col", "maxpool_backward", "maxpool_forward", "nchw_to_channels", "output_size",
+           "relu_backward", "relu_forward"]
