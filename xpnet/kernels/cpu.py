@@ -14,7 +14,7 @@ it equals the book's result bit for bit.
 import numpy as np
 from numba import prange, uint64 as U
 
-from .expressions import adam_expressions
+from .expressions import adam_expressions, relu_backward_expression, relu_forward_expression
 from .jit import njit_cached
 
 
@@ -254,7 +254,7 @@ def _relu_backward(dout, out, dx):
 
 def relu_forward(x):
     if x.size < PARALLEL_MIN_SIZE:
-        return np.maximum(x, 0)
+        return relu_forward_expression(np, x)
     out = np.empty(x.shape, dtype=x.dtype)
     _relu_forward(np.ascontiguousarray(x).reshape(-1), out.reshape(-1))
     return out
@@ -262,7 +262,7 @@ def relu_forward(x):
 
 def relu_backward(dout, out):
     if dout.size < PARALLEL_MIN_SIZE or dout.dtype != out.dtype:
-        return np.where(out <= 0, 0, dout)
+        return relu_backward_expression(np, dout, out)
     dx = np.empty(dout.shape, dtype=dout.dtype)
     _relu_backward(np.ascontiguousarray(dout).reshape(-1), np.ascontiguousarray(out).reshape(-1),
                    dx.reshape(-1))

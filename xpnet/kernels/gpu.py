@@ -11,7 +11,7 @@ Imported only when an array lives on a GPU.
 import functools
 
 from ..backend.device import import_cupy
-from .expressions import adam_expressions
+from .expressions import adam_expressions, relu_backward_expression, relu_forward_expression
 
 _IM2COL = """
 int R = N * out_h * out_w;  // cols is (C*fh*fw, R): filter-position-major
@@ -75,7 +75,7 @@ dx = acc;
 _GEOMETRY = "int32 N, int32 C, int32 H, int32 W, int32 stride, int32 pad, int32 out_h, int32 out_w"
 
 # name: (input parameters, outputs, body) of a cupy.ElementwiseKernel. The bodies'
-# index arithmetic is also run on the CPU by tests/test_gpu_kernel_bodies.py.
+# index arithmetic is also run on the CPU by tests/test_gpu_kernels_on_cpu.py.
 KERNELS = {
     "im2col": (f"raw T img, int32 fh, int32 fw, {_GEOMETRY}", "T cols", _IM2COL),
     "col2im": (f"raw T cols, int32 fh, int32 fw, {_GEOMETRY}", "T img", _COL2IM),
@@ -156,11 +156,11 @@ def cross_entropy_rows(scores, labels):
 
 
 def relu_forward(x):
-    return import_cupy().maximum(x, 0)
+    return relu_forward_expression(import_cupy(), x)
 
 
 def relu_backward(dout, out):
-    return import_cupy().where(out <= 0, dout.dtype.type(0), dout)
+    return relu_backward_expression(import_cupy(), dout, out)
 
 
 def adam_update(param, grad, m, v, lr_t, beta1, beta2, eps):
