@@ -8,9 +8,10 @@ class Convolution(Layer):
     """2-D convolution of (N, C, H, W) input with filters W (FN, C, FH, FW) and bias b (FN,).
 
     As in the book: unfold the input with im2col, multiply by the filters as a
-    matrix, and fold the input gradient back with col2im (``conv_input_grad``). The products are
-    written transposed (filters times ``col.T``), which is how ``col`` lies in
-    memory: they come out one row per output channel, whole images away from NCHW.
+    matrix, and fold the input gradient back with col2im (``conv_input_grad``).
+    The products are written transposed (filters times ``col.T``), which is how
+    ``col`` lies in memory: they come out one row per output channel, whole
+    images away from NCHW.
     """
 
     def __init__(self, W, b, stride=1, pad=0):
@@ -36,7 +37,8 @@ class Convolution(Layer):
         col = im2col(x, FH, FW, self.stride, self.pad)
         col_W = self.W.reshape(FN, -1).T
         self.x, self.col, self.col_W = x, col, col_W
-        return channels_to_nchw(xp.dot(col_W.T, col.T), self.b, (N, FN, out_h, out_w))
+        return channels_to_nchw(xp.dot(self.W.reshape(FN, -1), col.T), self.b,
+                                (N, FN, out_h, out_w))
 
     def backward(self, dout, need_dx=True):
         """Set dW and db; return dx unless ``need_dx`` is False (the network's input needs none)."""
