@@ -28,3 +28,7 @@ class DTypeError(XpnetError, TypeError):
 
 class DataError(XpnetError, ValueError):
     """A data or parameter file is missing, corrupt or not what it claims to be."""
+
+
+class LabelError(XpnetError, ValueError):
+    """Class labels that do not fit the data or the network (shape, type, range)."""

@@ -7,6 +7,7 @@ import numpy
 
 from .backend import get_array_module
 from .errors import ShapeError
+from .labels import check_labels
 
 
 def identity_function(x):
@@ -57,13 +58,9 @@ def mean_squared_error(y, t):
 
 
 def label_indices(y, t):
-    """Integer class labels for each row of ``y``, from one-hot or integer ``t``."""
-    if t.size == y.size:  # one-hot
-        return t.reshape(y.shape).argmax(axis=1)
-    if t.size != y.shape[0]:
-        raise ShapeError(f"labels of shape {tuple(t.shape)} fit neither one-hot "
-                         f"{tuple(y.shape)} nor {y.shape[0]} integer labels")
-    return t.reshape(-1).astype("int64", copy=False)
+    """Integer class ids for each row of scores ``y``, from class ids or one-hot ``t`` (checked)."""
+    t = check_labels(t, y.shape[0], y.shape[1])
+    return t if t.ndim == 1 else t.argmax(axis=1)
 
 
 def cross_entropy_error(y, t):
@@ -73,6 +70,9 @@ def cross_entropy_error(y, t):
     if y.ndim == 1:
         y = y.reshape(1, y.size)
         t = t.reshape(1, t.size) if t.size == y.size else t.reshape(1)
+    if y.ndim != 2 or y.shape[0] == 0:
+        raise ShapeError(f"cross_entropy_error: expected scores (N, classes) with N >= 1, got "
+                         f"shape {tuple(y.shape)}")
     labels = label_indices(y, t)
     batch_size = y.shape[0]
     return -xp.sum(xp.log(y[xp.arange(batch_size), labels] + 1e-7)) / batch_size

@@ -1,4 +1,6 @@
 """The fully connected layer (chapter 5)."""
+import math
+
 from .base import Layer
 
 
@@ -15,10 +17,10 @@ class Affine(Layer):
 
     def forward(self, x):
         xp = self._xp(x, self.W, self.b)
-        if x.ndim < 1 or x[0].size != self.W.shape[0]:
+        if x.ndim < 2 or x.shape[0] == 0 or math.prod(x.shape[1:]) != self.W.shape[0]:
             raise self._shape_error(f"input of shape {tuple(x.shape)} does not fit W of shape "
-                                    f"{tuple(self.W.shape)} (each sample must have "
-                                    f"{self.W.shape[0]} values)")
+                                    f"{tuple(self.W.shape)}: expected N >= 1 samples of "
+                                    f"{self.W.shape[0]} values")
         self.original_x_shape = x.shape
         self.x = x.reshape(x.shape[0], -1)
         return xp.dot(self.x, self.W) + self.b

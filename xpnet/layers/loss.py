@@ -1,6 +1,7 @@
 """Softmax followed by cross-entropy, the output layer of every classifier in the book."""
 from ..functions import cross_entropy_error, label_indices, softmax
 from ..kernels import cross_entropy_rows
+from ..labels import check_labels, values_checked
 from .base import Layer
 
 
@@ -13,15 +14,14 @@ class SoftmaxWithLoss(Layer):
         self.t = None
 
     def forward(self, x, t):
-        xp = self._xp(x, t)
-        t = xp.asarray(t)
-        if x.ndim != 2 or (t.shape != x.shape and t.shape != (x.shape[0],)):
-            raise self._shape_error(f"scores of shape {tuple(x.shape)} and labels of shape "
-                                    f"{tuple(t.shape)} do not match; labels must be one-hot "
-                                    f"{tuple(x.shape)} or integers ({x.shape[0]},)")
-        self.t = t
+        self._xp(x, t)
+        if x.ndim != 2 or x.shape[0] == 0:
+            raise self._shape_error(f"expected scores of shape (N, classes) with N >= 1, got "
+                                    f"{tuple(x.shape)}")
+        self.t = check_labels(t, x.shape[0], x.shape[1], self._label())
         self.y = softmax(x)
-        self.loss = cross_entropy_error(self.y, self.t)
+        with values_checked():
+            self.loss = cross_entropy_error(self.y, self.t)
         return self.loss
 
     def sample_losses(self, x, labels):

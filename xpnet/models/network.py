@@ -10,7 +10,8 @@ from collections import OrderedDict
 
 from ..backend import asnumpy, device_of, get_device, get_dtype, parse_device
 from ..backend.random import host_rng
-from ..errors import DataError, DeviceMismatchError, DTypeError
+from ..errors import DataError, DeviceMismatchError, DTypeError, ShapeError
+from ..labels import check_labels
 from ..layers import BatchNormalization, Convolution, Dropout
 from ..serialization import load_arrays, save_arrays
 
@@ -71,7 +72,9 @@ class Network:
     def accuracy(self, x, t, batch_size=100):
         """Fraction of samples whose largest score is the label (one-hot or integer labels)."""
         xp = self.device.xp
-        t = self._prepare_labels(t)
+        x = self._prepare(x)
+        t = check_labels(self._prepare_labels(t), x.shape[0], self.num_classes,
+                         f"{type(self).__name__}.accuracy")
         if t.ndim != 1:
             t = xp.argmax(t, axis=1)
         correct = 0
@@ -111,6 +114,11 @@ class Network:
     @property
     def device(self):
         return device_of(next(iter(self.params.values())))
+
+    @property
+    def num_classes(self):
+        """The number of classes: the length of the last layer's bias."""
+        return self.params[next(reversed(self._slots))].shape[-1]
 
     @property
     def dtype(self):
@@ -158,6 +166,9 @@ class Network:
         x = self._on_device(x, "input of shape {} is")
         if x.dtype.kind not in "fiub":
             raise DTypeError(f"{type(self).__name__}: input must be numeric, got dtype {x.dtype}")
+        if x.ndim < 2 or x.shape[0] == 0:
+            raise ShapeError(f"{type(self).__name__}: input of shape {tuple(x.shape)} holds no "
+                             f"samples; expected a batch (N, ...) with N >= 1")
         return x.astype(self.dtype, copy=False)
 
     def _prepare_labels(self, t):
