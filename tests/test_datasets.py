@@ -1,4 +1,5 @@
 """Dataset loading: the IDX parser, checksums, the search order, downloads, offline fallback."""
+import dataclasses
 import gzip
 import hashlib
 import http.server
@@ -12,7 +13,7 @@ import pytest
 
 from xpnet.datasets import load_fashion_mnist, load_mnist, parse_idx, read_idx
 from xpnet.datasets import sources
-from xpnet.datasets.mnist import MNIST
+from xpnet.datasets.mnist import FASHION_MNIST, MNIST
 from xpnet.datasets.sources import DataFile, Dataset
 from xpnet.errors import DataError
 
@@ -62,6 +63,7 @@ def test_load_mnist_from_shared_data(data_dir, capsys):
     assert x_train.dtype == np.float32 and 0.0 <= x_train.min() and x_train.max() == 1.0
     assert list(t_test[:10]) == [7, 2, 1, 0, 4, 1, 4, 9, 5, 9]
     assert np.bincount(t_train).tolist() == [500] * 10
+    assert np.bincount(t_train[:300]).min() >= 15  # shuffled: a prefix holds every digit
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "using the built-in sample" in err
     (x, t), _ = load_mnist(normalize=False, flatten=False, one_hot_label=True, data_dir=data_dir,
@@ -90,8 +92,49 @@ def test_checksum_failure_is_never_used(tmp_path, data_dir):
     raw = bytearray(gzip.decompress(open(original, "rb").read()))
     raw[100] = (raw[100] + 1) % 10  # one label changed: still a valid IDX file
     (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(raw)))
-    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz: SHA-256 of its content is .* expected ff7bcfd4"):
+    with pytest.raises(DataError, match="t10k-labels-idx1-ubyte.gz: the file is corrupt or not the "
+                                       "original .*expected ff7bcfd416de3373…\\); replace it"):
         sources.find_local(MNIST, "test_label", str(tmp_path))
+
+
+def _corrupt_copy(data_dir, folder):
+    """The official test set in ``folder``, with one label changed (still a valid IDX file)."""
+    folder.mkdir(parents=True)
+    for name in ("t10k-images-idx3-ubyte.gz", "t10k-labels-idx1-ubyte.gz"):
+        shutil.copy(os.path.join(data_dir, "mnist", name), folder / name)
+    raw = bytearray(gzip.decompress((folder / "t10k-labels-idx1-ubyte.gz").read_bytes()))
+    raw[100] = (raw[100] + 1) % 10
+    (folder / "t10k-labels-idx1-ubyte.gz").write_bytes(gzip.compress(bytes(raw)))
+    return folder / "t10k-labels-idx1-ubyte.gz"
+
+
+def test_a_corrupt_file_in_the_data_directory_is_an_error_not_a_fallback(tmp_path, data_dir,
+                                                                          capsys):
+    bad = _corrupt_copy(data_dir, tmp_path / "data" / "mnist")
+    with pytest.raises(DataError, match=f"{bad}: the file is corrupt .* replace it with the "
+                                        "original file or remove it"):
+        load_mnist(data_dir=str(tmp_path / "data"), download=False)
+    assert "built-in sample" not in capsys.readouterr().err
+
+
+def test_a_corrupt_file_in_the_cache_says_it_will_be_fetched_again(tmp_path, data_dir):
+    bad = _corrupt_copy(data_dir, tmp_path / "cache" / "mnist")
+    with pytest.raises(DataError, match=f"{bad}: .*delete it and it will be downloaded again"):
+        load_mnist(download=False)
+
+
+def test_a_data_directory_that_does_not_exist_is_an_error(tmp_path, monkeypatch):
+    with pytest.raises(DataError, match=f"the data directory {tmp_path / 'nope'} does not exist"):
+        load_mnist(data_dir=str(tmp_path / "nope"), download=False)
+    monkeypatch.setenv("XPNET_DATA_DIR", str(tmp_path / "nope"))
+    with pytest.raises(DataError, match=f"XPNET_DATA_DIR {tmp_path / 'nope'} does not exist"):
+        load_mnist(download=False)
+
+
+def test_an_uncompressed_idx_named_gz_is_read(tmp_path):
+    path = tmp_path / "labels-idx1-ubyte.gz"
+    path.write_bytes(idx_bytes(np.array([3, 1, 4])))
+    assert read_idx(path).tolist() == [3, 1, 4]
 
 
 def test_uncompressed_copy_passes_the_checksum(tmp_path, data_dir):
@@ -120,8 +163,11 @@ def test_fashion_from_a_system_directory(tmp_path, monkeypatch):
 
 def test_fashion_without_any_copy_says_where_it_looked(monkeypatch):
     monkeypatch.setattr("xpnet.datasets.mnist.FASHION_MNIST",
-                        Dataset("fashion-mnist", MNIST.files, ()))
-    with pytest.raises(DataError, match="not in the data directory, the cache or the system's datasets"):
+                        dataclasses.replace(FASHION_MNIST, mirrors=(), system_dirs=()))
+    with pytest.raises(DataError, match=r"fashion-mnist is not available: .* is not in the data "
+                                        r"directory \(XPNET_DATA_DIR or --data-dir\), the cache"):
+        load_fashion_mnist(download=False)
+    with pytest.raises(DataError, match="apt-get install dataset-fashion-mnist"):
         load_fashion_mnist(download=False)
 
 
@@ -207,4 +253,6 @@ def test_offline_fallback_to_the_shipped_sample(monkeypatch, capsys):
     assert (len(x_train), len(x_test)) == (5000, 10000)
     assert list(t_test[:3]) == [7, 2, 1]
     err = capsys.readouterr().err.strip().splitlines()
-    assert len(err) == 1 and "not reachable" in err[0] and "127.0.0.1:9" in err[0]
+    assert err == ["xpnet: the full mnist training set is not here and could not be downloaded "
+                   "(Connection refused); using the built-in sample: 5,000 training images and "
+                   "the official 10,000 test images"]

@@ -39,14 +39,14 @@ def parse_idx(data, name="<bytes>"):
 
 
 def read_idx(path):
-    """Read an IDX file, gzip-compressed (``.gz``) or not."""
+    """Read an IDX file, gzip-compressed or not (told by its first bytes, not by its name)."""
     name = os.fspath(path)
     try:
         with open(name, "rb") as f:
             raw = f.read()
     except OSError as e:
         raise DataError(f"{name}: cannot read ({e.strerror})") from None
-    if name.endswith(".gz"):
+    if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as e:

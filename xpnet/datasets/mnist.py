@@ -6,7 +6,7 @@ import numpy as np
 
 from ..errors import DataError
 from .idx import read_idx
-from .sources import DataFile, Dataset, download, find_local
+from .sources import DataFile, Dataset, DownloadError, cache_dir, download, find_local
 
 _ROLES = ("train_img", "train_label", "test_img", "test_label")
 
@@ -42,6 +42,8 @@ FASHION_MNIST = Dataset(
     mirrors=("http://fashion-mnist.s3-website.eu-central-1.amazonaws.com/",
              "https://github.com/zalandoresearch/fashion-mnist/raw/master/data/fashion/"),
     system_dirs=("/usr/share/datasets/fashion-mnist",),
+    hint="On Debian or Ubuntu, `apt-get install dataset-fashion-mnist` installs it; or put "
+         "its four .gz files in a folder and name it with --data-dir or XPNET_DATA_DIR",
 )
 
 # The sample shipped inside the package (see sample/README.md): the official test
@@ -51,9 +53,9 @@ MNIST_SAMPLE = Dataset(
     name="mnist-sample",
     files={
         "train_img": DataFile("train5k-images-idx3-ubyte.gz",
-                              "a4a9358b9ba319305e7cd69b2c7410e463401e152d7e9e60189b94a3f159d012"),
+                              "abad1c6d1f7cec2bdeb600e32c03c52873e31d7821cba5eebe3fbae513633f8f"),
         "train_label": DataFile("train5k-labels-idx1-ubyte.gz",
-                                "704256e87519240fd1d7ecdf681fe209864691e252c6642aeadc21f3c4d44b41"),
+                                "04846d39e0ddc4e14f5e38023a823603df78a204303c74b288a8d5c68a06935d"),
         "test_img": MNIST.files["test_img"],
         "test_label": MNIST.files["test_label"],
     },
@@ -62,26 +64,44 @@ MNIST_SAMPLE = Dataset(
 )
 
 
-def _locate(dataset, role, data_dir, download_ok):
-    """Path of one verified file: local copies first, then a download; DataError if neither."""
-    path = find_local(dataset, role, data_dir)
-    if path is None:
-        if not download_ok:
-            raise DataError(f"{dataset.files[role].name} of {dataset.name} is not in the data "
-                            f"directory, the cache or the system's datasets, and downloads are off")
-        path = download(dataset, role)
-    return path
+def _locate(dataset, data_dir, download_ok):
+    """Paths of the four verified files: local copies first, then downloads.
+
+    Every local copy is checked before anything is downloaded, so a copy that
+    fails its check is a DataError naming it; files that are absent and cannot
+    be downloaded are a DownloadError.
+    """
+    paths = {role: find_local(dataset, role, data_dir) for role in _ROLES}
+    for role, path in paths.items():
+        if path is None:
+            if not download_ok:
+                raise DownloadError(f"{dataset.files[role].name} is not in {_places(dataset)}, "
+                                    f"and downloads are off", "downloads are off")
+            paths[role] = download(dataset, role)
+    return paths
+
+
+def _places(dataset):
+    places = ["the data directory (XPNET_DATA_DIR or --data-dir)", f"the cache ({cache_dir()})"]
+    return ", ".join(places + list(dataset.system_dirs))
 
 
 def _paths(dataset, data_dir, download_ok, fallback=None):
-    """Paths of the four files, or of ``fallback``'s with one line on stderr saying why."""
+    """Paths of the four files, or of ``fallback``'s (saying so) when they cannot be had.
+
+    Only absent files that cannot be downloaded lead to the fallback; a file
+    that is there but corrupt is an error, never silently replaced.
+    """
     try:
-        return {role: _locate(dataset, role, data_dir, download_ok) for role in _ROLES}
-    except DataError as e:
+        return _locate(dataset, data_dir, download_ok)
+    except DownloadError as e:
         if fallback is None:
-            raise
-        print(f"xpnet: the full {dataset.name} set is not reachable ({e}); using the built-in "
-              f"sample: 5,000 training and 10,000 test images", file=sys.stderr)
+            raise DataError(f"{dataset.name} is not available: {e}" +
+                            (f". {dataset.hint}" if dataset.hint else "")) from None
+        why = e.reason
+        print(f"xpnet: the full {dataset.name} training set is not here and could not be "
+              f"downloaded ({why}); using the built-in sample: 5,000 training images and the "
+              f"official 10,000 test images", file=sys.stderr)
         return {role: find_local(fallback, role, data_dir) for role in _ROLES}
 
 

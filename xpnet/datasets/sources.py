@@ -32,11 +32,24 @@ class Dataset:
     files: dict                     # role ('train_img', ...) -> DataFile
     mirrors: tuple                  # base URLs, tried in order
     system_dirs: tuple = field(default=())
+    hint: str = ""                  # what to do when the files cannot be had
+
+
+class DownloadError(DataError):
+    """No mirror gave a file (offline, or every mirror failed); ``reason`` is the first failure's."""
+
+    def __init__(self, message, reason=None):
+        super().__init__(message)
+        self.reason = reason
 
 
 def data_dir(override=None):
-    """The data directory: the argument, else XPNET_DATA_DIR, else None."""
-    return override or os.environ.get("XPNET_DATA_DIR") or None
+    """The data directory: the argument, else XPNET_DATA_DIR, else None; DataError if it is no folder."""
+    path = override or os.environ.get("XPNET_DATA_DIR") or None
+    if path and not os.path.isdir(path):
+        where = "the data directory" if override else "XPNET_DATA_DIR"
+        raise DataError(f"{where} {path} does not exist or is not a folder")
+    return path
 
 
 def cache_dir():
@@ -80,13 +93,17 @@ def content_sha256(path):
         raise DataError(f"{path}: corrupt gzip data ({e})") from None
 
 
-def verified(path, datafile):
+def verified(path, datafile, remedy="replace it with the original file or remove it"):
     """``path`` if its content has the expected checksum; else DataError (it is never used)."""
-    digest = content_sha256(path)
+    try:
+        digest = content_sha256(path)
+    except DataError as e:
+        raise DataError(f"{e}; {remedy}") from None
+    except OSError as e:
+        raise DataError(f"{path}: cannot read ({e.strerror})") from None
     if digest != datafile.sha256:
-        raise DataError(f"{path}: SHA-256 of its content is {digest}, expected "
-                        f"{datafile.sha256}; the file is corrupt or not the original. "
-                        f"Delete it (it will be fetched again) or replace it")
+        raise DataError(f"{path}: the file is corrupt or not the original (SHA-256 of its "
+                        f"content is {digest[:16]}…, expected {datafile.sha256[:16]}…); {remedy}")
     return path
 
 
@@ -104,7 +121,9 @@ def find_local(dataset, role, directory=None):
     for place in places:
         for path in _candidates(dataset, datafile.name, place):
             if os.path.isfile(path):
-                return verified(path, datafile)
+                remedy = ("delete it and it will be downloaded again" if place == cache_dir()
+                          else "replace it with the original file or remove it")
+                return verified(path, datafile, remedy)
     return None
 
 
@@ -129,14 +148,22 @@ def download(dataset, role, mirrors=None, timeout=30, retries=3, progress=True):
                 _fetch(url, target, datafile, timeout, progress)
                 return target
             except _ChecksumMismatch as e:
-                reasons.append(f"{url}: {e}")
+                reasons.append((url, str(e)))
                 break
             except (urllib.error.URLError, OSError) as e:
-                reasons.append(f"{url}: {getattr(e, 'reason', e)}")
+                reasons.append((url, _short(e)))
                 if not _passing(e):
                     break
                 time.sleep(0.5 * 2 ** attempt)
-    raise DataError(f"could not download {datafile.name}: " + "; ".join(reasons))
+    raise DownloadError(f"could not download {datafile.name}: " +
+                        "; ".join(f"{url}: {why}" for url, why in reasons),
+                        reasons[0][1] if reasons else "no mirrors")
+
+
+def _short(error):
+    """A network error in a few words: 'Not Found', 'Connection refused', ..."""
+    reason = getattr(error, "reason", error)
+    return getattr(reason, "strerror", None) or str(reason)
 
 
 def _passing(error):
