@@ -24,7 +24,8 @@ def test_malicious_pickle_is_refused_and_not_run(tmp_path):
     marker = tmp_path / "pwned"
     path = tmp_path / "evil.pkl"
     path.write_bytes(pickle.dumps({"W1": np.zeros(2), "x": Exploit(marker)}))
-    with pytest.raises(DataError, match=r"evil.pkl: not a loadable parameter pickle \(refused to load (posix|os).system"):
+    with pytest.raises(DataError, match=r"evil.pkl: not a loadable parameter pickle \(UnpicklingError: refused to load "
+                                        r"(posix|os).system"):
         load_pickle(path)
     assert not marker.exists()
 
@@ -71,3 +72,42 @@ def test_atomic_write_keeps_old_file_on_failure(tmp_path):
     with atomic_write(path) as f:
         f.write(b"new")
     assert path.read_bytes() == b"new"
+
+
+def test_a_pickle_cannot_claim_memory_it_does_not_hold(tmp_path):
+    """46 bytes asking NumPy for a 745 GiB array: refused before anything is allocated."""
+    path = tmp_path / "huge.pkl"
+    path.write_bytes(b"\x80\x02cnumpy.core.multiarray\n_reconstruct\ncnumpy\nndarray\n"
+                     b"\x8a\x05\x00\x00\x00\x00\x19\x85U\x01b\x87R.")
+    with pytest.raises(DataError, match=r"huge.pkl: .*refused an array of shape \(107374182400,\)"):
+        load_pickle(path)
+
+
+def test_a_pickle_naming_an_unknown_codec_is_refused(tmp_path):
+    path = tmp_path / "codec.pkl"
+    path.write_bytes(b"\x80\x02c_codecs\nencode\nX\x01\x00\x00\x00aX\x07\x00\x00\x00no-such\x86R.")
+    with pytest.raises(DataError, match="codec.pkl: .*refused to encode with 'no-such'"):
+        load_pickle(path)
+
+
+def _npz_with_header(tmp_path, header_shape, data):
+    """An .npz whose one member's header claims ``header_shape`` float64 but holds ``data``."""
+    import io
+    import zipfile
+    buffer = io.BytesIO()
+    np.lib.format.write_array_header_1_0(buffer, {"descr": "<f8", "fortran_order": False,
+                                                  "shape": header_shape})
+    path = tmp_path / "lying.npz"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as z:
+        z.writestr("W1.npy", buffer.getvalue() + data)
+    return path
+
+
+def test_an_npz_header_cannot_claim_memory_it_does_not_hold(tmp_path):
+    path = _npz_with_header(tmp_path, (10 ** 11,), np.zeros(2).tobytes())
+    with pytest.raises(DataError, match=r"lying.npz: .*entry 'W1' claims shape \(100000000000,\) "
+                                        r"of float64 \(800000000000 bytes\) but holds 16 bytes"):
+        load_arrays(path)
+    good = _npz_with_header(tmp_path, (2,), np.arange(2.0).tobytes())
+    assert load_arrays(good)["W1"].tolist() == [0.0, 1.0]
+    assert load_arrays(good)["W1"].flags.writeable
