@@ -5,8 +5,9 @@ import pytest
 
 import xpnet
 from xpnet import asnumpy
+from xpnet.functions import softmax
 from xpnet.gradcheck import gradient_check, relative_error
-from xpnet.models import MultiLayerNet, MultiLayerNetExtend, SimpleConvNet, TwoLayerNet
+from xpnet.models import MODELS, MultiLayerNet, MultiLayerNetExtend, SimpleConvNet, TwoLayerNet
 from xpnet.numerical import (gradient_descent, loop_numerical_gradient, network_numerical_gradient,
                              numerical_diff, numerical_gradient)
 from xpnet.reference import book_numerical_gradient
@@ -163,9 +164,41 @@ def test_gradient_check_finds_a_broken_backward(float64, rng):
         assert max(gradient_check(net, x, t, mode=mode).values()) > 1e-3
 
 
-def test_gradcheck_command(capsys):
-    from xpnet.gradcheck import main
-    assert main(["--model", "two_layer", "--mode", "sample", "--samples", "5"]) == 0
-    out = capsys.readouterr().out
-    assert "W1" in out and "sample check of TwoLayerNet" in out
-    xpnet.set_dtype("float32")
+@pytest.mark.parametrize("model", list(MODELS))
+def test_gradcheck_command_passes_on_every_network(model, capsys, data_dir):
+    from xpnet.cli.gradcheck import main
+    assert main(["--model", model, "--mode", "sample", "--samples", "5",
+                 "--data-dir", data_dir]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].split()[0] == "W1" and "over 5 element(s)" in out[0]
+    assert out[-1].startswith("PASS: sample check of ") and "< tolerance 0.0001" in out[-1]
+
+
+def test_gradcheck_command_directional_and_full(capsys, data_dir):
+    from xpnet.cli.gradcheck import main
+    assert main(["--model", "simple_convnet", "--mode", "directional", "--data-dir",
+                 data_dir]) == 0
+    assert main(["--model", "multi_layer_extend", "--mode", "full", "--data-dir", data_dir]) == 0
+    assert capsys.readouterr().out.count("PASS") == 2
+
+
+def test_a_float32_network_is_checked_in_float64(rng):
+    """The check is as exact for a float32 network as for a float64 one; the network is unchanged."""
+    net = TwoLayerNet(6, 5, 3, weight_init_std=0.5)
+    x, t = _batch(rng, (6,), 4, classes=3)
+    before = {k: p.copy() for k, p in net.params.items()}
+    errors = gradient_check(net, x.astype(np.float32), t, mode="full")
+    assert max(errors.values()) < 1e-6, errors
+    assert net.dtype == np.float32
+    for key, p in net.params.items():
+        np.testing.assert_array_equal(p, before[key])
+
+
+def test_confidently_wrong_samples_still_check(float64, rng):
+    """Where the right class gets probability ~1e-9, the book's 1e-7 would spoil the comparison."""
+    net = TwoLayerNet(6, 5, 3, weight_init_std=30.0)
+    x, t = _batch(rng, (6,), 4, classes=3)
+    scores = net.predict(x)
+    t = scores.argmin(axis=1)  # every sample labelled with its least likely class
+    assert float(softmax(scores)[np.arange(4), t].min()) < 1e-7
+    assert max(gradient_check(net, x, t, mode="full").values()) < 1e-4

@@ -101,10 +101,12 @@ class _Evaluator:
     Dropout masks are the ones the last training forward drew (drawn now if
     there are none), BatchNormalization uses batch statistics and its running
     statistics are not touched, so every evaluation sees the same function.
+    ``eps`` is the loss's: the book's -log(y + 1e-7), or exact -log y with 0.
     """
 
-    def __init__(self, net, x, t):
+    def __init__(self, net, x, t, eps=1e-7):
         self.net = net
+        self.eps = eps
         self.xp = net.device.xp
         self.t = net._prepare_labels(t)
         self.names = list(net.layers)
@@ -139,7 +141,7 @@ class _Evaluator:
         """Per-group loss when layers k.. get ``h`` (``groups`` copies of the batch stacked)."""
         for layer in self.layers[k:]:
             h = self._step(layer, h, groups)
-        return self.net.last_layer.evaluate(h, self.t, groups)
+        return self.net.last_layer.evaluate(h, self.t, groups, self.eps)
 
     def decay_total(self):
         """sum(W**2) over the decayed weights at the unperturbed point (computed once)."""
@@ -157,7 +159,8 @@ class _Evaluator:
         """The unperturbed loss term of each sample (computed once)."""
         if self._sample_losses is None:
             labels = label_indices(self.inputs[-1], self.t)
-            self._sample_losses = self.net.last_layer.sample_losses(self.inputs[-1], labels)
+            self._sample_losses = self.net.last_layer.sample_losses(self.inputs[-1], labels,
+                                                                    self.eps)
         return self._sample_losses
 
     def loss(self):
@@ -172,13 +175,16 @@ def loop_numerical_gradient(net, x, t, keys=None):
             for key in keys or list(net.params)}
 
 
-def network_numerical_gradient(net, x, t, keys=None, indices=None, chunk_bytes=1 << 26):
+def network_numerical_gradient(net, x, t, keys=None, indices=None, chunk_bytes=1 << 26,
+                               eps=1e-7):
     """Numerical gradients of ``net``'s training-mode loss, keyed like ``net.params``.
 
     ``keys`` limits the parameters; ``indices`` maps a key to the flat element
-    indices to compute (the others are left 0), for sampled checks.
+    indices to compute (the others are left 0), for sampled checks. ``eps``:
+    the book's loss -log(y + 1e-7), or with 0 the exact -log y that backprop
+    differentiates.
     """
-    ev = _Evaluator(net, x, t)
+    ev = _Evaluator(net, x, t, eps)
     grads = {}
     for key in keys or list(net.params):
         param = net.params[key]
@@ -320,7 +326,7 @@ def _changed_sample_terms(ev, diff, cols, W):
     labels = label_indices(ev.inputs[-1], ev.t)
     scores = ev.inputs[-1][n_idx] + diff[p_idx, n_idx][:, None] * W[cols[p_idx]]
     last = ev.net.last_layer
-    change = last.sample_losses(scores, labels[n_idx]) - ev.sample_losses()[n_idx]
+    change = last.sample_losses(scores, labels[n_idx], ev.eps) - ev.sample_losses()[n_idx]
     return xp.bincount(p_idx, weights=change, minlength=diff.shape[0]) / ev.n
 
 

@@ -142,17 +142,19 @@ def nchw_to_channels(x):
     return _implementation(x).nchw_to_channels(x)
 
 
-def cross_entropy_rows(scores, labels):
-    """-log(softmax(scores[r])[labels[r]] + 1e-7) for every row r, fused in one pass.
+def cross_entropy_rows(scores, labels, eps=1e-7):
+    """-log(softmax(scores[r])[labels[r]] + eps) for every row r, fused in one pass.
 
-    The per-sample terms of the book's cross-entropy loss, with the book's
-    1e-7; softmax is stabilized by each row's maximum, as ``functions.softmax``.
+    With the book's eps = 1e-7, the per-sample terms of the book's
+    cross-entropy loss; with eps = 0, exact -log softmax (computed as
+    log(sum exp) - score, which does not underflow). Softmax is stabilized
+    by each row's maximum, as ``functions.softmax``.
     """
     _check_float("cross_entropy_rows", scores)
     if scores.ndim != 2 or tuple(labels.shape) != (scores.shape[0],):
         raise ShapeError(f"cross_entropy_rows: scores {tuple(scores.shape)} need one integer "
                          f"label per row, got labels {tuple(labels.shape)}")
-    return _implementation(scores).cross_entropy_rows(scores, labels)
+    return _implementation(scores).cross_entropy_rows(scores, labels, eps)
 
 
 def relu_forward(x):

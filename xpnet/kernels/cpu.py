@@ -218,7 +218,7 @@ def nchw_to_channels(x):
 
 
 @njit_cached(parallel=True)
-def _cross_entropy_rows(scores, labels):
+def _cross_entropy_rows(scores, labels, eps):
     n, classes = scores.shape
     out = np.empty(n, dtype=scores.dtype)
     for r in prange(n):
@@ -228,12 +228,16 @@ def _cross_entropy_rows(scores, labels):
         total = scores[r, 0] * 0
         for c in range(classes):
             total += np.exp(scores[r, c] - top)
-        out[r] = -np.log(np.exp(scores[r, labels[r]] - top) / total + 1e-7)
+        if eps == 0:
+            out[r] = np.log(total) - (scores[r, labels[r]] - top)
+        else:
+            out[r] = -np.log(np.exp(scores[r, labels[r]] - top) / total + eps)
     return out
 
 
-def cross_entropy_rows(scores, labels):
-    return _cross_entropy_rows(np.ascontiguousarray(scores), np.ascontiguousarray(labels))
+def cross_entropy_rows(scores, labels, eps):
+    return _cross_entropy_rows(np.ascontiguousarray(scores), np.ascontiguousarray(labels),
+                               scores.dtype.type(eps))
 
 
 # Below this many elements one NumPy pass is quicker than waking the threads.

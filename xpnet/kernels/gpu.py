@@ -149,10 +149,14 @@ def nchw_to_channels(x):
     return cupy.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(C, N * H * W)
 
 
-def cross_entropy_rows(scores, labels):
+def cross_entropy_rows(scores, labels, eps):
     cupy = import_cupy()
-    e = cupy.exp(scores - scores.max(axis=1, keepdims=True))
-    return -cupy.log(e[cupy.arange(len(labels)), labels] / e.sum(axis=1) + 1e-7)
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    e = cupy.exp(shifted)
+    rows = cupy.arange(len(labels))
+    if eps == 0:
+        return cupy.log(e.sum(axis=1)) - shifted[rows, labels]
+    return -cupy.log(e[rows, labels] / e.sum(axis=1) + eps)
 
 
 def relu_forward(x):

@@ -24,21 +24,23 @@ class SoftmaxWithLoss(Layer):
             self.loss = cross_entropy_error(self.y, self.t)
         return self.loss
 
-    def sample_losses(self, x, labels):
-        """-log(softmax(x)[label] + 1e-7) for each row: the terms the loss averages."""
+    def sample_losses(self, x, labels, eps=1e-7):
+        """-log(softmax(x)[label] + eps) for each row; with the book's 1e-7, the loss's terms."""
         self._xp(x, labels)
-        return cross_entropy_rows(x, labels)
+        return cross_entropy_rows(x, labels, eps)
 
-    def evaluate(self, x, t, groups=1):
+    def evaluate(self, x, t, groups=1, eps=1e-7):
         """Losses of ``groups`` equal consecutive parts of the batch, as an array (groups,).
 
         Leaves the layer's state alone; the numerical-gradient engine scores
-        many perturbed copies of one batch in one call.
+        many perturbed copies of one batch in one call. ``eps`` as in
+        ``sample_losses``.
         """
         xp = self._xp(x, t)
         n = x.shape[0] // groups
         labels = label_indices(x[:n], xp.asarray(t))
-        return self.sample_losses(x, xp.tile(labels, groups)).reshape(groups, n).sum(axis=1) / n
+        losses = self.sample_losses(x, xp.tile(labels, groups), eps)
+        return losses.reshape(groups, n).sum(axis=1) / n
 
     def backward(self, dout=1):
         xp = self._xp(self.y)

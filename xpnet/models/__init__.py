@@ -2,8 +2,9 @@
 from .convnets import DeepConvNet, SimpleConvNet
 from .multi_layer_net import MultiLayerNet, MultiLayerNetExtend
 from .network import Network
+from .registry import MODELS, build_model
 from .simple_net import SimpleNet
 from .two_layer_net import TwoLayerNet
 
-__all__ = ["DeepConvNet", "MultiLayerNet", "MultiLayerNetExtend", "Network", "SimpleConvNet",
-           "SimpleNet", "TwoLayerNet"]
+__all__ = ["MODELS", "build_model", "DeepConvNet", "MultiLayerNet", "MultiLayerNetExtend",
+           "Network", "SimpleConvNet", "SimpleNet", "TwoLayerNet"]
