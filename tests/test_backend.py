@@ -31,9 +31,10 @@ def test_device_from_environment(value, expected):
     assert result.stdout.strip() == expected
 
 
-def test_gpu_without_cupy_prints_one_line_and_fails():
+def test_gpu_without_cupy_is_one_line_from_a_command():
     # a 'cupy' that cannot be imported, whatever this machine has installed
-    code = "import sys; sys.modules['cupy'] = None; import xpnet"
+    code = ("import sys; sys.modules['cupy'] = None; from xpnet.cli.train import main; "
+            "sys.exit(main(['--epochs', '0', '--out', 'unused']))")
     result = run_python(code, XPNET_DEVICE="gpu")
     assert result.returncode == 1
     lines = result.stderr.strip().splitlines()
@@ -44,13 +45,16 @@ def test_gpu_without_cupy_prints_one_line_and_fails():
 def test_unknown_device_lists_valid_ones():
     with pytest.raises(DeviceError, match="unknown device 'tpu'.*cpu, gpu, gpu:N, auto"):
         xpnet.set_device("tpu")
-    result = run_python("import xpnet", XPNET_DEVICE="tpu")
+    result = run_python("import xpnet; xpnet.get_device()", XPNET_DEVICE="tpu")
     assert result.returncode == 1 and "valid devices are" in result.stderr
 
 
-def test_full_traceback_on_request():
-    result = run_python("import xpnet", XPNET_DEVICE="tpu", XPNET_TRACEBACK="1")
-    assert "Traceback" in result.stderr
+def test_importing_xpnet_leaves_the_programs_error_handling_alone():
+    """A user's program keeps its tracebacks: only xpnet's commands print one-line errors."""
+    code = ("import sys; hook = sys.excepthook; import xpnet; assert sys.excepthook is hook; "
+            "raise xpnet.DataError('params.pkl: no such file')")
+    result = run_python(code)
+    assert "Traceback" in result.stderr and "DataError: params.pkl: no such file" in result.stderr
 
 
 def test_missing_cupy_error(monkeypatch):

@@ -4,17 +4,12 @@ Pick the device with XPNET_DEVICE (cpu, gpu, gpu:N, auto) or ``xpnet.set_device`
 pick the float dtype with XPNET_DTYPE (float32, float64) or ``xpnet.set_dtype``.
 """
 from . import _threads  # noqa: F401  (first: thread settings must precede NumPy's import)
-from . import _excepthook
 from .backend import (asnumpy, get_array_module, get_device, get_dtype, seed, set_device,
                       set_dtype, to_device, using_device, xp)
 from .errors import (DataError, DeviceError, DeviceMismatchError, DTypeError, ShapeError,
                      XpnetError)
 
 __version__ = "0.1.0"
-
-_excepthook.install()
-get_device()  # resolve XPNET_DEVICE now, so a bad value fails at import with one line
-get_dtype()
 
 __all__ = ["asnumpy", "get_array_module", "get_device", "get_dtype", "seed", "set_device",
            "set_dtype", "to_device", "using_device", "xp", "XpnetError", "DeviceError",

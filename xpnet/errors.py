@@ -1,8 +1,9 @@
 """Errors xpnet raises on purpose.
 
 Every error a user can cause derives from ``XpnetError`` and carries a message
-that names what is wrong (a shape, a dtype, a device, a file). Uncaught, such an
-error prints as one line (see ``xpnet._excepthook``) instead of a traceback wall.
+that names what is wrong (a shape, a dtype, a device, a file). xpnet's commands
+print such an error as one line; in a user's own program it is an ordinary
+exception with an ordinary traceback.
 """
 
 
