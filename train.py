@@ -4,7 +4,7 @@
 """
 import sys
 
-from xpnet.cli import main
+from xpnet.cli.train import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,8 +1,14 @@
-"""Helpers for tests: numerical gradients of a layer, and moving test data to a device."""
+"""Helpers for tests: numerical gradients of a layer, and comparing two training runs."""
+import json
+import os
+
 import numpy as np
 
 from xpnet import asnumpy
 from xpnet.numerical import numerical_gradient
+from xpnet.serialization import load_arrays
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 def layer_gradients(forward, backward, arrays, out_weights):
@@ -23,3 +29,16 @@ def layer_gradients(forward, backward, arrays, out_weights):
 def assert_grads_close(pairs, rtol=1e-5, atol=1e-7):
     for i, (a, n) in enumerate(pairs):
         np.testing.assert_allclose(a, n, rtol=rtol, atol=atol, err_msg=f"gradient {i}")
+
+
+def assert_same_run(a, b):
+    """Two run folders hold bit-identical parameters, optimizer state and history."""
+    ca, cb = load_arrays(a / "checkpoint.npz"), load_arrays(b / "checkpoint.npz")
+    assert sorted(ca) == sorted(cb)
+    for key in ca:
+        if key != "meta":
+            np.testing.assert_array_equal(ca[key], cb[key], err_msg=key)
+    ma, mb = (json.loads((d / "metrics.json").read_text()) for d in (a, b))
+    assert ma["history"] == mb["history"] and ma["test_accuracy"] == mb["test_accuracy"]
+    assert ma["settings"] == mb["settings"]
+    assert (a / "metrics.csv").read_bytes() == (b / "metrics.csv").read_bytes()

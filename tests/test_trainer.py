@@ -1,11 +1,11 @@
-"""Trainer: it learns, it resumes exactly, it stops on divergence."""
+"""Trainer: it learns, it checks its data once, it stops on divergence (resuming: test_interrupts)."""
 import numpy as np
 import pytest
 
 import xpnet
-from xpnet.checkpoint import read_checkpoint, save_checkpoint
 from xpnet.datasets import load_mnist
-from xpnet.models import MultiLayerNetExtend, TwoLayerNet
+from xpnet.errors import DataError, LabelError
+from xpnet.models import TwoLayerNet
 from xpnet.trainer import Trainer, TrainingDiverged
 
 
@@ -27,38 +27,6 @@ def test_two_layer_net_learns_on_the_5k_subset(mnist_5k):
     assert np.mean(trainer.train_loss_list[-20:]) < 0.5 * np.mean(trainer.train_loss_list[:5])
 
 
-def _trainer(x, t, epochs):
-    xpnet.seed(5)
-    net = MultiLayerNetExtend(20, [16], 3, use_dropout=True, dropout_ration=0.2,
-                              use_batchnorm=True, weight_decay_lambda=0.01)
-    return Trainer(net, x, t, x, t, epochs=epochs, mini_batch_size=16, optimizer="Adam",
-                   optimizer_param={"lr": 0.01}, verbose=False)
-
-
-def test_resume_equals_uninterrupted_bit_for_bit(tmp_path, rng):
-    x = rng.random((100, 20)).astype(np.float32)
-    t = rng.integers(0, 3, 100)
-    straight = _trainer(x, t, epochs=3)
-    straight.train()
-
-    first = _trainer(x, t, epochs=3)
-    steps = first.steps()
-    for _ in range(first.iter_per_epoch + 3):  # stop in the middle of epoch 2, as Ctrl-C would
-        next(steps, None)
-        if first.current_epoch == 1 and first.step_in_epoch == 0:
-            first.evaluate()
-    save_checkpoint(tmp_path / "ck.npz", first.network, first)
-
-    xpnet.seed(999)  # a different generator state: the checkpoint must restore it
-    resumed = _trainer(x, t, epochs=3)
-    _, restore = read_checkpoint(tmp_path / "ck.npz")
-    restore(resumed.network, resumed)
-    resumed.train()
-    for key in straight.network.params:
-        np.testing.assert_array_equal(resumed.network.params[key], straight.network.params[key])
-    assert resumed.train_loss_list == straight.train_loss_list
-
-
 @pytest.mark.filterwarnings("ignore:overflow:RuntimeWarning", "ignore:invalid value:RuntimeWarning")
 def test_divergence_is_reported(rng):
     x = rng.random((50, 20)).astype(np.float32) * 100
@@ -74,3 +42,68 @@ def test_bad_trainer_arguments():
     net = TwoLayerNet(2, 2, 2)
     with pytest.raises(ValueError, match="epochs must be >= 0"):
         Trainer(net, np.zeros((4, 2)), np.zeros(4), np.zeros((4, 2)), np.zeros(4), epochs=-1)
+
+
+def _data(rng, n=50, d=20):
+    return rng.random((n, d)).astype(np.float32), rng.integers(0, 3, n)
+
+
+@pytest.mark.parametrize("labels, message", [
+    (lambda t: np.where(np.arange(50) == 7, -1, t), "t_train: class ids must be in 0..2, found -1 at index 7"),
+    (lambda t: np.where(np.arange(50) == 9, 3, t), "t_train: class ids must be in 0..2, found 3 at index 9"),
+    (lambda t: t * 0 + 0.5, "t_train: class ids must be whole numbers, found 0.5 at index 0"),
+    (lambda t: t[:49], "t_train: 49 labels for 50 samples"),
+    (lambda t: np.eye(4)[t], r"t_train: one-hot labels of shape \(50, 4\) do not match 50 samples of 3 classes"),
+    (lambda t: t.astype(bool), "t_train: labels must be integer class ids or one-hot rows, got dtype bool"),
+])
+def test_labels_are_checked_once_up_front(rng, labels, message):
+    x, t = _data(rng)
+    with pytest.raises(LabelError, match=message):
+        Trainer(TwoLayerNet(20, 4, 3), x, labels(t), x, t, verbose=False)
+
+
+def test_labels_shaped_n_by_1_and_one_hot_are_accepted(rng):
+    x, t = _data(rng)
+    for labels in (t.reshape(-1, 1), np.eye(3)[t], t.astype(np.float32), t.astype(np.uint8)):
+        trainer = Trainer(TwoLayerNet(20, 4, 3), x, labels, x, t, epochs=1, mini_batch_size=10,
+                          verbose=False)
+        assert trainer.fit() and len(trainer.train_loss_list) == 5
+
+
+def test_bad_data_is_refused_naming_it(rng):
+    x, t = _data(rng)
+    net = TwoLayerNet(20, 4, 3)
+    with pytest.raises(DataError, match=r"x_test holds no samples \(shape \(0, 20\)\)"):
+        Trainer(net, x, t, x[:0], t[:0], verbose=False)
+    bad = x.copy()
+    bad[[3, 8], 2] = [np.nan, np.inf]
+    with pytest.raises(DataError, match="x_train: 2 sample.s. hold NaN or infinite values, the "
+                                        "first at index 3"):
+        Trainer(net, bad, t, x, t, verbose=False)
+
+
+def test_the_evaluation_sample_is_random_and_the_same_every_run(rng):
+    """Not a prefix: with data sorted by label, a prefix would hold one class only."""
+    x, t = _data(rng, n=300)
+    order = np.argsort(t, kind="stable")
+    x, t = x[order], t[order]
+    trainer = Trainer(TwoLayerNet(20, 4, 3), x, t, x, t, evaluate_sample_num_per_epoch=60,
+                      verbose=False)
+    from xpnet.trainer import _eval_sample
+    index = _eval_sample(300, 60)
+    assert len(set(index)) == 60 and set(t[index]) == {0, 1, 2}
+    np.testing.assert_array_equal(index, _eval_sample(300, 60))
+    xpnet.seed(123)  # the training seed does not move it
+    np.testing.assert_array_equal(index, _eval_sample(300, 60))
+    train_acc, _ = trainer.evaluate()
+    assert train_acc == trainer.network.accuracy(x[index], t[index])
+
+
+def test_a_loss_stuck_near_its_ceiling_stops_training(rng):
+    x, t = _data(rng)
+    net = TwoLayerNet(20, 10, 3, weight_init_std=100)
+    t = net.predict(x).argmin(axis=1)  # every sample scored as surely wrong
+    trainer = Trainer(net, x, t, x, t, epochs=30, mini_batch_size=10, optimizer="SGD",
+                      optimizer_param={"lr": 1e-12}, verbose=False)
+    with pytest.raises(TrainingDiverged, match="the loss stayed above 8.06 for 20 steps"):
+        trainer.train()

@@ -91,8 +91,12 @@ class DirectoryLock:
         self._file = None
 
     def acquire(self):
-        os.makedirs(self.directory, exist_ok=True)
-        f = open(self.path, "a+")
+        try:
+            os.makedirs(self.directory, exist_ok=True)
+            f = open(self.path, "a+")
+        except OSError as e:
+            raise XpnetError(f"output directory {self.directory} is not writable "
+                             f"({e.strerror})") from None
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:

@@ -3,27 +3,39 @@
 Each epoch visits every training example once, in an order drawn from
 xpnet's seeded generator; the loss stays on the device and is read once per
 ``sync_every`` steps, not every step (a read synchronizes the GPU).
+
+The data are checked once, up front: same number of samples and labels,
+labels that fit the network, no NaN or infinity in the images. A stop asked
+for while training (``fit``'s ``should_stop``) takes effect between two steps,
+never inside one, so the state is always one a run could be resumed from.
 """
 import math
 
 import numpy as np
 
-from .backend import asnumpy, random
-from .errors import XpnetError
+from .backend import asnumpy, get_array_module, random
+from .errors import DataError, XpnetError
+from .labels import check_labels, values_checked
 from .optimizers import get_optimizer
+
+EVAL_SEED = 20161  # the evaluation sample is the same in every run, whatever the training seed
+EVAL_CHUNK = 1000  # samples scored between two looks at should_stop
+LOSS_CEILING = -math.log(1e-7)  # the book's cross-entropy of a sample given probability 0
+STUCK_STEPS = 20  # this many steps with a loss above half the ceiling: training has diverged
 
 
 class TrainingDiverged(XpnetError, FloatingPointError):
-    """The loss became NaN or infinite."""
+    """The loss became NaN or infinite, or stuck at its ceiling, or a parameter stopped being finite."""
 
 
 class Trainer:
     """Train ``network`` on (x_train, t_train); evaluate on a sample after each epoch.
 
     Same arguments as the book's Trainer. ``evaluate_sample_num_per_epoch``
-    limits the train/test accuracy evaluated per epoch to that many samples
-    (None: all). History: ``train_loss_list`` (per step), ``train_acc_list``
-    and ``test_acc_list`` (per epoch).
+    limits the train/test accuracy evaluated per epoch to that many samples,
+    drawn at random once (the same in every run; None: all). History:
+    ``train_loss_list`` (per step), ``train_acc_list`` and ``test_acc_list``
+    (per epoch).
     """
 
     def __init__(self, network, x_train, t_train, x_test, t_test, epochs=20, mini_batch_size=100,
@@ -32,10 +44,15 @@ class Trainer:
         if epochs < 0 or mini_batch_size < 1:
             raise ValueError(f"Trainer: epochs must be >= 0 and mini_batch_size >= 1, got "
                              f"{epochs} and {mini_batch_size}")
+        if evaluate_sample_num_per_epoch is not None and evaluate_sample_num_per_epoch < 1:
+            raise ValueError(f"Trainer: evaluate_sample_num_per_epoch must be >= 1 or None, got "
+                             f"{evaluate_sample_num_per_epoch}")
         self.network = network
         device = network.device
-        self.x_train, self.t_train = device.send(x_train), device.send(t_train)
-        self.x_test, self.t_test = device.send(x_test), device.send(t_test)
+        self.x_train, self.x_test = device.send(x_train), device.send(x_test)
+        classes = _num_classes(network, self.x_train)
+        self.t_train = _checked_split(self.x_train, device.send(t_train), classes, "train")
+        self.t_test = _checked_split(self.x_test, device.send(t_test), classes, "test")
         self.epochs = epochs
         self.batch_size = mini_batch_size
         self.optimizer = get_optimizer(optimizer, **(optimizer_param or {"lr": 0.01}))
@@ -44,58 +61,124 @@ class Trainer:
         self.sync_every = sync_every
         self.train_size = x_train.shape[0]
         self.iter_per_epoch = max(math.ceil(self.train_size / mini_batch_size), 1)
-        self.current_epoch = 0
+        self.current_epoch = 0  # epochs whose steps are all done
         self.step_in_epoch = 0
         self.order = None
         self.train_loss_list, self.train_acc_list, self.test_acc_list = [], [], []
+        self._pending = []  # losses still on the device
+
+    # -- training ---------------------------------------------------------------------
+    @property
+    def needs_evaluation(self):
+        """True when the last finished epoch has not been evaluated yet."""
+        return len(self.test_acc_list) < self.current_epoch
+
+    @property
+    def finished(self):
+        return self.current_epoch >= self.epochs and not self.needs_evaluation
 
     def steps(self):
-        """Run the rest of the current epoch, one mini-batch at a time; yields the step's loss (on device)."""
+        """Run the rest of the current epoch, one mini-batch at a time, yielding after each step.
+
+        Between two yields the trainer is in a state that ``state_dict`` can
+        save: the epoch counter moves on as soon as the epoch's last step is done.
+        """
         if self.order is None:
             self.order = random.host_rng().permutation(self.train_size)
         order = self.network.device.send(self.order)  # once per epoch, not once per step
-        pending = []
-        while self.step_in_epoch < self.iter_per_epoch:
-            start = self.step_in_epoch * self.batch_size
-            index = order[start:start + self.batch_size]
+        for step in range(self.step_in_epoch, self.iter_per_epoch):
+            index = order[step * self.batch_size:(step + 1) * self.batch_size]
             grads = self.network.gradient(self.x_train[index], self.t_train[index])
             self.optimizer.update(self.network.params, grads)
-            loss = self.network.last_loss
-            pending.append(loss)
-            self.step_in_epoch += 1
-            if len(pending) >= self.sync_every or self.step_in_epoch == self.iter_per_epoch:
-                self._record(pending)
-                pending = []
-            yield loss
-        self.order, self.step_in_epoch = None, 0
-        self.current_epoch += 1
+            self._pending.append(self.network.last_loss)
+            self.step_in_epoch = step + 1
+            if self.step_in_epoch == self.iter_per_epoch:
+                self.current_epoch, self.step_in_epoch, self.order = self.current_epoch + 1, 0, None
+            if len(self._pending) >= self.sync_every or self.step_in_epoch == 0:
+                self._flush()
+            yield
 
-    def _record(self, losses):
-        values = asnumpy(self.network.device.xp.stack(losses)).astype(float).tolist()
+    def _flush(self):
+        """Bring the pending losses to the host; stop with the likely cause if training diverged."""
+        if not self._pending:
+            return
+        values = asnumpy(self.network.device.xp.stack(self._pending)).astype(float).tolist()
+        self._pending = []
         self.train_loss_list.extend(values)
+        if self.step_in_epoch:
+            where = f"at epoch {self.current_epoch + 1}, step {self.step_in_epoch}"
+        else:
+            where = f"at the end of epoch {self.current_epoch}"
         if not np.all(np.isfinite(values)):
-            raise TrainingDiverged(f"the loss became {values[-1]} at epoch "
-                                   f"{self.current_epoch + 1}, step {self.step_in_epoch}; lower "
-                                   f"the learning rate")
+            raise TrainingDiverged(f"the loss became {values[-1]} {where}: {self._cause()}")
+        recent = self.train_loss_list[-STUCK_STEPS:]
+        if len(recent) == STUCK_STEPS and min(recent) > 0.5 * LOSS_CEILING:
+            raise TrainingDiverged(f"the loss stayed above {0.5 * LOSS_CEILING:.2f} for "
+                                   f"{STUCK_STEPS} steps (its ceiling is {LOSS_CEILING:.2f}: the "
+                                   f"right class gets probability ~0) {where}: {self._cause()}")
+        for key, p in self.network.params.items():
+            if not bool(get_array_module(p).isfinite(p).all()):
+                raise TrainingDiverged(f"parameter {key} is no longer finite {where}: "
+                                       f"{self._cause()}")
 
-    def evaluate(self):
-        """Train and test accuracy on (a sample of) the data; appended to the history."""
-        n = self.evaluate_sample_num_per_epoch
-        train_acc = self.network.accuracy(self.x_train[:n], self.t_train[:n])
-        test_acc = self.network.accuracy(self.x_test[:n], self.t_test[:n])
-        self.train_acc_list.append(train_acc)
-        self.test_acc_list.append(test_acc)
-        return train_acc, test_acc
+    def _cause(self):
+        lr = getattr(self.optimizer, "lr", None)
+        return f"the learning rate ({lr}) is likely too high" if lr else "lower the learning rate"
+
+    def evaluate(self, should_stop=None):
+        """Train and test accuracy on (a sample of) the data, appended to the history.
+
+        Returns (train_acc, test_acc), or None when ``should_stop()`` became
+        true part-way (nothing is recorded then).
+        """
+        accuracies = []
+        for x, t in ((self.x_train, self.t_train), (self.x_test, self.t_test)):
+            index = _eval_sample(len(x), self.evaluate_sample_num_per_epoch)
+            if index is not None:
+                index = self.network.device.send(index)
+                x, t = x[index], t[index]
+            correct = 0
+            for i in range(0, len(x), EVAL_CHUNK):
+                if should_stop and should_stop():
+                    return None
+                part = x[i:i + EVAL_CHUNK]
+                correct += round(self.network.accuracy(part, t[i:i + EVAL_CHUNK]) * len(part))
+            accuracies.append(correct / len(x))
+        self.train_acc_list.append(accuracies[0])
+        self.test_acc_list.append(accuracies[1])
+        return tuple(accuracies)
+
+    def fit(self, on_step=None, on_epoch=None, should_stop=None):
+        """Train and evaluate until all epochs are done, or until ``should_stop()`` is true.
+
+        ``on_step()`` runs after every step, ``on_epoch(train_acc, test_acc)``
+        after every evaluation. Returns True when finished, False when stopped.
+        """
+        with values_checked():  # every label was checked in __init__
+            while not self.finished:
+                if should_stop and should_stop():
+                    return False
+                if self.needs_evaluation:
+                    accuracies = self.evaluate(should_stop)
+                    if accuracies is None:
+                        return False
+                    if on_epoch:
+                        on_epoch(*accuracies)
+                    continue
+                for _ in self.steps():
+                    if on_step:
+                        on_step()
+                    if should_stop and should_stop():
+                        return False
+        return True
 
     def train(self):
         """The book's ``train()``: every epoch, then the final test accuracy."""
-        while self.current_epoch < self.epochs:
-            for _ in self.steps():
-                pass
-            train_acc, test_acc = self.evaluate()
+        def report(train_acc, test_acc):
             if self.verbose:
                 print(f"=== epoch:{self.current_epoch}, train acc:{train_acc:.4f}, "
                       f"test acc:{test_acc:.4f} ===")
+        self.fit(on_epoch=report)
         test_acc = self.network.accuracy(self.x_test, self.t_test)
         if self.verbose:
             print(f"=============== Final Test Accuracy ===============\ntest acc:{test_acc}")
@@ -104,6 +187,7 @@ class Trainer:
     # -- resuming ---------------------------------------------------------------------
     def state_dict(self):
         """Everything needed to continue exactly where this trainer is (JSON-able + arrays)."""
+        self._flush()
         return {
             "meta": {"epoch": self.current_epoch, "step_in_epoch": self.step_in_epoch,
                      "rng": random.get_state(), "train_loss_list": self.train_loss_list,
@@ -120,4 +204,31 @@ class Trainer:
         self.train_acc_list = list(meta["train_acc_list"])
         self.test_acc_list = list(meta["test_acc_list"])
         self.order = state["order"]
+        self._pending = []
         self.optimizer.load_state_dict(state["optimizer"], self.network.params)
+
+
+def _num_classes(network, x):
+    """How many classes the network scores: its ``num_classes``, else the width of one prediction."""
+    classes = getattr(network, "num_classes", None)
+    return classes if classes is not None else network.predict(x[:1]).shape[-1]
+
+
+def _checked_split(x, t, classes, split):
+    """The labels of one split, checked against its images; DataError or LabelError naming them."""
+    if x.ndim < 2 or x.shape[0] == 0:
+        raise DataError(f"x_{split} holds no samples (shape {tuple(x.shape)})")
+    xp = get_array_module(x)
+    if x.dtype.kind == "f":
+        bad = xp.nonzero(~xp.isfinite(x.reshape(len(x), -1)).all(axis=1))[0]
+        if bad.size:
+            raise DataError(f"x_{split}: {bad.size} sample(s) hold NaN or infinite values, the "
+                            f"first at index {int(bad[0])}; clean the data before training")
+    return check_labels(t, x.shape[0], classes, f"t_{split}")
+
+
+def _eval_sample(n, k):
+    """Sorted indices of k of n samples, the same in every run; None for all of them."""
+    if k is None or k >= n:
+        return None
+    return np.sort(np.random.default_rng(EVAL_SEED).choice(n, k, replace=False))

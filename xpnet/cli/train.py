@@ -1,0 +1,392 @@
+"""``xpnet-train`` (and ``python train.py``): train one of the book's networks.
+
+Each run gets its own folder (``runs/MODEL-DATASET``, ``-2``, ...) holding a
+checkpoint after every epoch, metrics.json / metrics.csv and PNG plots; the
+folder is locked while the run uses it. ``--resume`` continues the latest
+run (or ``--out``'s) exactly where it stopped. Ctrl-C stops after the current
+step and saves; a second Ctrl-C quits without saving.
+"""
+import math
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+
+from .. import backend
+from ..checkpoint import read_checkpoint, save_checkpoint
+from ..errors import XpnetError
+from ..files import DirectoryLock
+from ..kernels.jit import on_first_compile
+from ..models.registry import MODELS, OPTION_DEFAULTS, build_model, model_options, takes_images
+from ..optimizers import OPTIMIZERS
+from ..runs import (CHECKPOINT, accuracy_labels, epoch_mean_losses, holds_run, latest_run,
+                    new_run_folder, write_metrics, write_plots)
+from ..trainer import Trainer, TrainingDiverged
+from .common import Parser, run
+
+DATASETS = ("mnist", "fashion-mnist")
+RUNS = "runs"
+# Learning rates that learn within an epoch or two on every model here (measured; see README).
+DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 0.001,
+              "adam": 0.001}
+# What defines a run: fixed when it starts, and what --resume restores.
+SETTINGS = ("model", "dataset", "optimizer", "lr", "batch_size", "hidden", "weight_decay",
+            "dropout", "batchnorm", "seed", "dtype", "eval_samples")
+
+
+def build_parser():
+    p = Parser(prog="xpnet-train", description="Train a network of 'Deep Learning from Scratch' "
+               "on MNIST or Fashion-MNIST, on the CPU or a GPU. With no options: SimpleConvNet on "
+               "MNIST for 15 epochs (offline: on the built-in 5,000-image sample).")
+    p.add_argument("--model", choices=MODELS, default="simple_convnet", help="network to train")
+    p.add_argument("--dataset", choices=DATASETS, default="mnist",
+                   help="mnist falls back to a built-in 5,000-image sample when offline")
+    p.add_argument("--optimizer", type=str.lower, choices=sorted(OPTIMIZERS), default="adam",
+                   help="update rule (any capitalisation)")
+    p.add_argument("--lr", type=float, default=None, help="learning rate; by default "
+                   + ", ".join(f"{k} {v}" for k, v in DEFAULT_LR.items()))
+    p.add_argument("--epochs", type=int, default=15,
+                   help="passes over the training set (with --resume: the new total)")
+    p.add_argument("--batch-size", type=int, default=100, help="mini-batch size")
+    p.add_argument("--hidden", type=int, nargs="+", default=None,
+                   help="hidden layer sizes: one for two_layer (default 50), any number for "
+                        "multi_layer* (default 100 100)")
+    p.add_argument("--weight-decay", type=float, default=0.0,
+                   help="L2 weight decay lambda; multi_layer and multi_layer_extend")
+    p.add_argument("--dropout", type=float, default=0.0,
+                   help="dropout ratio, 0 for none; multi_layer_extend only")
+    p.add_argument("--batchnorm", action="store_true",
+                   help="batch normalization; multi_layer_extend only")
+    p.add_argument("--seed", type=int, default=0, help="seed of every random generator")
+    p.add_argument("--device", default=None,
+                   help="cpu, gpu, gpu:N or auto (default: $XPNET_DEVICE, else cpu)")
+    p.add_argument("--dtype", choices=backend.VALID_DTYPES, default=None,
+                   help="float dtype (default: $XPNET_DTYPE, else float32)")
+    p.add_argument("--eval-samples", type=int, default=2000,
+                   help="train and test images scored after each epoch, drawn at random once "
+                        "(the same every run); 0 for all. The final test accuracy always uses "
+                        "every test image")
+    p.add_argument("--data-dir", default=None,
+                   help="folder with the dataset's .gz files (default: $XPNET_DATA_DIR)")
+    p.add_argument("--out", default=None, help="run folder (default: a new runs/MODEL-DATASET[-N])")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the latest run (or --out's) from its checkpoint, with its settings")
+    p.add_argument("--overwrite", action="store_true",
+                   help="start afresh in an --out folder that holds an earlier run")
+    p.add_argument("--no-progress", action="store_true",
+                   help="no progress bar (it is off anyway when stderr is not a terminal)")
+    return p
+
+
+def explicit_options(argv):
+    """The options named on the command line (not left at their defaults)."""
+    parser = build_parser()
+    for action in parser._actions:
+        action.default = None if action.dest != "help" else action.default
+    given = parser.parse_args(argv)
+    return {k for k, v in vars(given).items() if v not in (None, False)}
+
+
+def check_args(p, args, given):
+    """One-line errors for values out of range and options the model does not take."""
+    if args.epochs < 0:
+        p.error(f"--epochs must be >= 0, got {args.epochs}")
+    if args.batch_size < 1:
+        p.error(f"--batch-size must be >= 1, got {args.batch_size}")
+    if args.lr is not None and not (math.isfinite(args.lr) and args.lr > 0):
+        p.error(f"--lr must be a finite number > 0, got {args.lr}")
+    if not (math.isfinite(args.weight_decay) and args.weight_decay >= 0):
+        p.error(f"--weight-decay must be a finite number >= 0, got {args.weight_decay}")
+    if not 0 <= args.dropout < 1:
+        p.error(f"--dropout must be in [0, 1), got {args.dropout}")
+    if args.eval_samples < 0:
+        p.error(f"--eval-samples must be >= 0, got {args.eval_samples}")
+    if args.hidden and min(args.hidden) < 1:
+        p.error(f"--hidden sizes must be >= 1, got {args.hidden}")
+    if args.resume and args.overwrite:
+        p.error("--resume and --overwrite contradict each other")
+    if args.resume and "model" not in given:
+        return  # the options are checked against the resumed run's model
+    for option in OPTION_DEFAULTS:
+        if option in given and option not in model_options(args.model):
+            takers = [m for m in MODELS if option in model_options(m)]
+            p.error(f"--{option.replace('_', '-')} does not apply to --model {args.model} "
+                    f"(only to {', '.join(takers)})")
+    if args.model == "two_layer" and args.hidden and len(args.hidden) != 1:
+        p.error(f"two_layer has one hidden layer: give one --hidden size, got {args.hidden}")
+
+
+def run_settings(settings):
+    """The settings that mean something for this run's model (others are not recorded)."""
+    kept = {k: v for k, v in settings.items() if k not in OPTION_DEFAULTS}
+    kept.update({k: settings[k] for k in model_options(settings["model"])})
+    return kept
+
+
+def choose_folder(args, given):
+    """The run folder: a new one, --out, or (--resume) the latest run's."""
+    if args.resume:
+        folder = args.out
+        if folder is None:
+            name = f"{args.model}-{args.dataset}" if {"model", "dataset"} <= given else None
+            folder = latest_run(RUNS, name)
+            if folder is None:
+                raise XpnetError(f"--resume: no run with a checkpoint under {RUNS}/ to resume")
+            print(f"resuming {folder}, the latest run", file=sys.stderr)
+        elif not os.path.isfile(os.path.join(folder, CHECKPOINT)):
+            raise XpnetError(f"--resume: no checkpoint in {folder}")
+        return folder
+    if args.out is None:
+        return new_run_folder(RUNS, f"{args.model}-{args.dataset}")
+    if holds_run(args.out) and not args.overwrite:
+        raise XpnetError(f"{args.out} holds an earlier run; continue it with --resume, replace it "
+                         f"with --overwrite, or choose another --out")
+    return args.out
+
+
+def resumed_settings(args, given, folder):
+    """The checkpoint's settings, refusing options that contradict them; and its restore function."""
+    saved, _, restore = read_checkpoint(os.path.join(folder, CHECKPOINT))
+    for key in sorted(given & set(SETTINGS)):
+        value = getattr(args, key)
+        if key not in saved and value == OPTION_DEFAULTS.get(key):
+            continue
+        if saved.get(key) != value:
+            flag = "--" + key.replace("_", "-")
+            has = (f"{key} {_show(saved[key])}" if key in saved else
+                   f"model {saved.get('model')}, which does not take {flag}")
+            raise XpnetError(f"--resume: {flag} {_show(value)} contradicts the run in {folder}, "
+                             f"which has {has}; leave {flag} out to resume it, or start a new run")
+    settings = {k: getattr(args, k) for k in SETTINGS}
+    settings.update(OPTION_DEFAULTS)
+    settings.update({k: v for k, v in saved.items() if k in SETTINGS})
+    epochs = args.epochs if "epochs" in given else saved.get("epochs", args.epochs)
+    return settings, epochs, restore
+
+
+def _show(value):
+    return " ".join(map(str, value)) if isinstance(value, list) else str(value)
+
+
+def load_data(settings, data_dir):
+    from ..datasets import load_fashion_mnist, load_mnist
+    load = load_mnist if settings["dataset"] == "mnist" else load_fashion_mnist
+    return load(normalize=True, flatten=not takes_images(settings["model"]), data_dir=data_dir)
+
+
+def train(args, given):
+    backend.set_device(args.device) if args.device else backend.get_device()
+    folder = choose_folder(args, given)
+    with DirectoryLock(folder):
+        if args.overwrite:
+            _clear(folder)
+        restore, epochs = None, args.epochs
+        if args.resume:
+            settings, epochs, restore = resumed_settings(args, given, folder)
+        else:
+            settings = {k: getattr(args, k) for k in SETTINGS}
+        settings["dtype"] = settings["dtype"] or backend.get_dtype().name
+        settings["lr"] = settings["lr"] or DEFAULT_LR[settings["optimizer"]]
+        settings = run_settings(settings)
+        backend.set_dtype(settings["dtype"])
+        backend.seed(settings["seed"])
+        (x_train, t_train), (x_test, t_test) = load_data(settings, args.data_dir)
+        network = build_model(settings["model"], **{k: settings[k] for k in
+                                                     model_options(settings["model"])})
+        trainer = Trainer(network, x_train, t_train, x_test, t_test, epochs=epochs,
+                          mini_batch_size=settings["batch_size"], optimizer=settings["optimizer"],
+                          optimizer_param={"lr": settings["lr"]},
+                          evaluate_sample_num_per_epoch=settings["eval_samples"] or None,
+                          verbose=False)
+        if restore:
+            restore(network, trainer)
+            print(f"resumed {folder} after {_progress(trainer)}", file=sys.stderr)
+        print(f"training {type(network).__name__} on {settings['dataset']} ({len(x_train):,} "
+              f"train, {len(x_test):,} test images), {network.device.name}, {settings['dtype']}, "
+              f"{settings['optimizer']} lr={settings['lr']}, into {folder}", file=sys.stderr)
+        session = Session(trainer, settings, folder, progress=not args.no_progress)
+        session.train()
+        return session.finish()
+
+
+def _clear(folder):
+    """Remove what an earlier run wrote into ``folder`` (its own files, nothing else)."""
+    for name in (CHECKPOINT, "metrics.json", "metrics.csv", "loss.png", "accuracy.png"):
+        path = os.path.join(folder, name)
+        if os.path.exists(path):
+            os.unlink(path)
+
+
+def _progress(trainer):
+    """Where a trainer stands, in words: 'epoch 3 of 15, step 47 of 50' or '2 epochs'."""
+    done = f"{trainer.current_epoch} of {trainer.epochs} epochs"
+    if trainer.step_in_epoch:
+        done += f" and step {trainer.step_in_epoch} of {trainer.iter_per_epoch} of the next"
+    elif trainer.needs_evaluation:
+        done += " (the last one's accuracy not scored yet)"
+    return done
+
+
+class CtrlC:
+    """SIGINT handling for a run: the first Ctrl-C asks to stop after the current step."""
+
+    def __init__(self):
+        self.requested = False
+
+    def __enter__(self):
+        self._previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+        print("\nstopping after this step to save the run (Ctrl-C again to quit without saving)",
+              file=sys.stderr)
+
+    def __exit__(self, *exc):
+        signal.signal(signal.SIGINT, self._previous)
+
+
+class Session:
+    """One sitting of a run: the progress shown, the files written, and how it ends."""
+
+    def __init__(self, trainer, settings, folder, progress=True):
+        self.trainer, self.settings, self.folder = trainer, settings, folder
+        self.checkpoint = os.path.join(folder, CHECKPOINT)
+        self.show_bar = progress
+        self.bar = None
+        self.train_seconds = 0.0
+        self.steady = [0, 0.0]  # images and seconds, each epoch's first step left out
+        self._epoch_start = self._after_first = None
+        self._steps = 0
+
+    # -- the loop ---------------------------------------------------------------------
+    def train(self):
+        # A run that diverges is stopped and explained below, not warned about step by step.
+        quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+        with CtrlC() as ctrl_c, on_first_compile(self._compiling), quiet:
+            self._open_bar()
+            try:
+                finished = self.trainer.fit(self._on_step, self._on_epoch,
+                                            lambda: ctrl_c.requested)
+            except TrainingDiverged as e:
+                self._close_bar()
+                saved = (f"the last checkpoint is {self.checkpoint}, after epoch "
+                         f"{len(self.trainer.test_acc_list)}" if os.path.exists(self.checkpoint)
+                         else "no checkpoint was saved yet")
+                raise XpnetError(f"{e}; {saved}") from None
+            except KeyboardInterrupt:
+                self._close_bar()
+                saved = (f"the last checkpoint ({self.checkpoint}) is kept"
+                         if os.path.exists(self.checkpoint) else "nothing was saved")
+                print(f"quit without saving: {saved}", file=sys.stderr)
+                raise SystemExit(130) from None
+            if not finished:
+                self._close_bar()
+                self._save()
+                write_plots(self.folder, self.trainer)
+                print(f"stopped: saved {self.checkpoint} after {_progress(self.trainer)} "
+                      f"(parameters, optimizer state, {len(self.trainer.train_loss_list)} step "
+                      f"losses, {len(self.trainer.test_acc_list)} epochs' accuracies); continue "
+                      f"with --resume --out {self.folder}", file=sys.stderr)
+                raise SystemExit(130)
+
+    def _compiling(self):
+        from tqdm.auto import tqdm
+        tqdm.write("compiling kernels (first run only: they are cached for later runs)...",
+                   file=sys.stderr)
+
+    def _open_bar(self):
+        """A progress bar for the epoch about to run (none when stderr is not a terminal)."""
+        from tqdm.auto import tqdm
+        trainer = self.trainer
+        if trainer.finished or trainer.needs_evaluation:
+            return
+        self._epoch_start, self._steps = time.perf_counter(), 0
+        self._first_loss = len(trainer.train_loss_list)
+        self.bar = tqdm(total=trainer.iter_per_epoch, initial=trainer.step_in_epoch,
+                        desc=f"epoch {trainer.current_epoch + 1}/{trainer.epochs}", unit="step",
+                        leave=False, disable=None if self.show_bar else True, file=sys.stderr,
+                        dynamic_ncols=True)
+
+    def _on_step(self):
+        trainer = self.trainer
+        now = time.perf_counter()
+        self._steps += 1
+        if self._steps == 1:
+            self._after_first = now
+        self.bar.update(1)
+        if self._steps % trainer.sync_every == 0:
+            losses = trainer.train_loss_list[self._first_loss:]
+            rate = (self._steps - 1) * trainer.batch_size / max(now - self._after_first, 1e-9)
+            self.bar.set_postfix_str(f"mean loss {sum(losses) / max(len(losses), 1):.4f}, "
+                                     f"{rate:,.0f} img/s")
+        if trainer.step_in_epoch == 0:  # that was the epoch's last step
+            self._end_epoch_timing()
+
+    def _end_epoch_timing(self):
+        self.trainer.network.device.synchronize()
+        now = time.perf_counter()
+        self.train_seconds += now - self._epoch_start
+        if self._steps > 1:
+            self.steady[0] += (self._steps - 1) * self.trainer.batch_size
+            self.steady[1] += now - self._after_first
+        self._close_bar()
+
+    def _close_bar(self):
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+    def _on_epoch(self, train_acc, test_acc):
+        trainer = self.trainer
+        self._save()
+        rate = f", {self.steady[0] / self.steady[1]:,.0f} img/s" if self.steady[1] else ""
+        labels = accuracy_labels(trainer)
+        loss = epoch_mean_losses(trainer)[trainer.current_epoch - 1]
+        print(f"epoch {trainer.current_epoch}/{trainer.epochs}: mean loss {loss:.4f}, accuracy "
+              f"{labels[0]} {train_acc:.4f}, {labels[1]} {test_acc:.4f}{rate}", file=sys.stderr)
+        self._open_bar()
+
+    def _save(self):
+        save_checkpoint(self.checkpoint, self.trainer.network, self.trainer,
+                        dict(self.settings, epochs=self.trainer.epochs))
+        write_metrics(self.folder, self.trainer, self._summary("training"))
+
+    def _summary(self, status, test_accuracy=None):
+        return {"status": status, "test_accuracy": test_accuracy,
+                "test_images": len(self.trainer.x_test), "epochs": self.trainer.current_epoch,
+                "train_seconds": self.train_seconds,
+                "images_per_second": self.steady[0] / self.steady[1] if self.steady[1] else None,
+                "device": self.trainer.network.device.name, "settings": self.settings}
+
+    # -- the end ----------------------------------------------------------------------
+    def finish(self):
+        trainer = self.trainer
+        test_acc = trainer.network.accuracy(trainer.x_test, trainer.t_test)
+        write_metrics(self.folder, trainer, self._summary("finished", test_acc))
+        plots = write_plots(self.folder, trainer)
+        if not plots:
+            print("no epoch was trained, so there are no plots", file=sys.stderr)
+        rate = (f", {self.steady[0] / self.steady[1]:,.0f} images/s after the first step"
+                if self.steady[1] else "")
+        print(f"test accuracy {test_acc:.4f} on all {len(trainer.x_test):,} test images | "
+              f"{self.train_seconds:.1f} s training{rate} | {trainer.network.device.name} | "
+              f"results in {self.folder}")
+        return 0
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    given = explicit_options(argv)
+    check_args(parser, args, given)
+    try:
+        return run(parser.prog, train, args, given)
+    except KeyboardInterrupt:  # while loading the data or building the network
+        print(f"{parser.prog}: interrupted before training started", file=sys.stderr)
+        return 130
