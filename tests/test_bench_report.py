@@ -39,3 +39,13 @@ def test_command_writes_table_and_chart(tmp_path):
     assert main(["--json", str(path), "--out", str(tmp_path)]) == 0
     assert (tmp_path / "report.md").read_text().count("\n| ") == 2 + 6  # header, rule, 6 rows
     assert (tmp_path / "report.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_missing_results_and_missing_suite_are_one_line(tmp_path, capsys):
+    assert main(["--out", str(tmp_path)]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err == [f"xpnet-bench-report: error: no benchmark results at {tmp_path}/results.json: "
+                   f"run the suite with --run (from the repository's root), or name a results "
+                   f"file with --json"]
+    assert main(["--run", "--bench", str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 1
+    assert "the suite ships with xpnet's repository" in capsys.readouterr().err

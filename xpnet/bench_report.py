@@ -10,12 +10,13 @@ faster than the book's algorithm); "vs PyTorch" likewise against PyTorch's
 row; "÷ backprop" = this median / backprop's (what a numerical gradient costs
 in backprop passes); images/s where a row trains on images.
 """
-import argparse
 import json
 import os
 import subprocess
 import sys
 
+from .cli.common import Parser, run
+from .errors import XpnetError
 from .files import atomic_write
 
 IMPL_ORDER = {"xpnet": 0, "xpnet row-major col": 1, "book": 2, "torch": 3, "backprop": 4}
@@ -100,23 +101,29 @@ def chart(results, path):
 
 
 def render(json_path, out_dir):
-    with open(json_path) as f:
-        results = json.load(f)
+    """report.md and report.png in ``out_dir`` from a pytest-benchmark JSON file."""
+    try:
+        with open(json_path) as f:
+            results = json.load(f)
+    except FileNotFoundError:
+        raise XpnetError(f"no benchmark results at {json_path}: run the suite with --run (from "
+                         f"the repository's root), or name a results file with --json") from None
+    except (OSError, ValueError) as e:
+        raise XpnetError(f"{json_path}: not a pytest-benchmark JSON file ({e})") from None
     with atomic_write(os.path.join(out_dir, "report.md"), "w") as f:
         f.write(markdown(results))
     chart(results, os.path.join(out_dir, "report.png"))
 
 
-def main(argv=None):
-    p = argparse.ArgumentParser(prog="xpnet-bench-report", description=__doc__.split("\n\n")[0])
-    p.add_argument("--json", help="pytest-benchmark JSON to read or write (default: OUT/results.json)")
-    p.add_argument("--run", action="store_true", help="run the benchmark suite in bench/ first")
-    p.add_argument("--out", default="bench-report", help="output directory (default: %(default)s)")
-    args, pytest_args = p.parse_known_args(argv)  # the rest goes to pytest, e.g. -k simple_convnet
+def report(args, pytest_args):
     json_path = args.json or os.path.join(args.out, "results.json")
     if args.run:
+        if not os.path.isdir(args.bench):
+            raise XpnetError(f"no benchmark suite at {args.bench}: the suite ships with xpnet's "
+                             f"repository, not with the installed package; run this from a "
+                             f"checkout's root, or name the folder with --bench")
         os.makedirs(args.out, exist_ok=True)
-        command = [sys.executable, "-m", "pytest", "bench", "-q", "--benchmark-enable",
+        command = [sys.executable, "-m", "pytest", args.bench, "-q", "--benchmark-enable",
                    f"--benchmark-json={json_path}", *pytest_args]
         code = subprocess.call(command)
         if code not in (0, 5):
@@ -124,6 +131,16 @@ def main(argv=None):
     render(json_path, args.out)
     print(f"wrote {os.path.join(args.out, 'report.md')} and {os.path.join(args.out, 'report.png')}")
     return 0
+
+
+def main(argv=None):
+    p = Parser(prog="xpnet-bench-report", description=__doc__.split("\n\n")[0])
+    p.add_argument("--json", help="pytest-benchmark JSON to read or write (default: OUT/results.json)")
+    p.add_argument("--run", action="store_true", help="run the benchmark suite first")
+    p.add_argument("--bench", default="bench", help="the benchmark suite's folder")
+    p.add_argument("--out", default="bench-report", help="output directory")
+    args, pytest_args = p.parse_known_args(argv)  # the rest goes to pytest, e.g. -k simple_convnet
+    return run(p.prog, report, args, pytest_args)
 
 
 if __name__ == "__main__":
