@@ -1,5 +1,6 @@
-"""Fixtures shared by the tests: devices, backend state, reference data."""
+"""Fixtures shared by the tests: devices, backend state, reference data; the skip summary."""
 import os
+from collections import Counter
 
 import xpnet  # noqa: I001  (first: its thread settings must precede NumPy's import)
 import numpy as np
@@ -73,3 +74,13 @@ def mnist_test(data_dir):
 @pytest.fixture
 def rng():
     return np.random.default_rng(1234)
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Skipped tests, one line per reason with a count (not one line per test file)."""
+    reasons = Counter(report.longrepr[2] for report in terminalreporter.stats.get("skipped", [])
+                      if isinstance(report.longrepr, tuple))
+    if reasons:
+        terminalreporter.section("skipped, by reason")
+        for reason, count in reasons.most_common():
+            terminalreporter.line(f"{count:5d}  {reason.removeprefix('Skipped: ')}")
