@@ -102,8 +102,9 @@ def test_killed_at_random_moments_the_run_resumes_exactly(tmp_path, data_dir):
         if proc.returncode == 0:  # it finished first: nothing to resume
             continue
         assert "Traceback" not in err, err
-        if kind == signal.SIGINT and "training " in err:
-            assert proc.returncode == 130 and "stopped: saved" in err, err
+        if kind == signal.SIGINT:
+            assert proc.returncode == 130, err
+            assert "stopped: saved" in err or "interrupted before training started" in err, err
         if (out / "checkpoint.npz").exists():
             _run_to_the_end(out, data_dir, "--resume")
             resumed += 1

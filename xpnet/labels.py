@@ -4,7 +4,8 @@ Accepted for n samples of ``classes`` classes:
 
 * integer class ids in 0 .. classes-1, shaped (n,) or (n, 1); any integer
   dtype, or floats that hold whole numbers;
-* one-hot rows (n, classes), or any rows of class probabilities.
+* one-hot rows (n, classes), or any rows of class probabilities (each
+  value in [0, 1], each row summing to 1).
 
 Anything else is a LabelError that says what is wrong, instead of an
 IndexError from deep inside the loss, or worse, a silently wrong result.
@@ -45,6 +46,8 @@ def check_labels(t, n, classes, where="labels"):
     if t.ndim == 2 and shape[1] == classes and classes > 1:
         if shape[0] != n:
             raise LabelError(f"{where}: {shape[0]} one-hot labels for {n} samples")
+        if not getattr(_state, "trusted", False):
+            _check_rows(t, where, xp)
         return t
     if t.ndim == 2 and shape[1] != 1:
         raise LabelError(f"{where}: one-hot labels of shape {shape} do not match {n} samples of "
@@ -58,6 +61,16 @@ def check_labels(t, n, classes, where="labels"):
     if not getattr(_state, "trusted", False):
         _check_values(t, classes, where, xp)
     return t if t.dtype.kind in "iu" else t.astype(xp.int64)
+
+
+def _check_rows(t, where, xp):
+    """One-hot rows hold probabilities: values in [0, 1], each row summing to 1."""
+    bad = xp.nonzero(~(xp.isfinite(t) & (t >= 0) & (t <= 1)).all(axis=1) |
+                     (xp.abs(t.sum(axis=1) - 1) > 1e-3))[0]
+    if bad.size:
+        i = int(bad[0])
+        raise LabelError(f"{where}: one-hot row {i} is {t[i].tolist()}; each row must hold "
+                         f"values in [0, 1] that sum to 1")
 
 
 def _check_values(t, classes, where, xp):

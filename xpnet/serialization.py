@@ -80,8 +80,8 @@ def _check_arrays(arrays, path):
 def load_pickle(path):
     """Read one of the book's parameter pickles through RestrictedUnpickler."""
     try:
-        with open(path, "rb") as f:
-            data = RestrictedUnpickler(f).load()
+        with open(path, "rb") as f:  # read whole: a length inside the pickle never sizes a read
+            data = RestrictedUnpickler(io.BytesIO(f.read())).load()
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:
