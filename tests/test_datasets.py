@@ -256,3 +256,29 @@ def test_offline_fallback_to_the_shipped_sample(monkeypatch, capsys):
     assert err == ["xpnet: the full mnist training set is not here and could not be downloaded "
                    "(Connection refused); using the built-in sample: 5,000 training images and "
                    "the official 10,000 test images"]
+
+
+def test_book_weights_from_the_data_directory(data_dir):
+    from xpnet.datasets import book_weights
+    path = book_weights("params.pkl", data_dir=data_dir, download_ok=False)
+    assert path == os.path.join(data_dir, "book-weights", "params.pkl")  # the 2016 release
+    with pytest.raises(DataError, match="'resnet.pkl' is not one of the book's weight files"):
+        book_weights("resnet.pkl")
+    with pytest.raises(DataError, match="downloads are off"):
+        book_weights("params.pkl", download_ok=False)
+
+
+def test_book_weights_are_downloaded_checked_and_cached(server, tmp_path, data_dir, monkeypatch):
+    from xpnet.datasets import weights
+    url, handler = server
+    real = weights._dataset("sample_weight.pkl")
+    monkeypatch.setattr(weights, "_dataset", lambda name: Dataset(
+        real.name, real.files, (url + "/bad/", url + "/ch03/")))
+    original = open(os.path.join(data_dir, "book-weights", "sample_weight.pkl"), "rb").read()
+    handler.routes["/bad/sample_weight.pkl"] = [(200, original[:-1] + b"X")]
+    handler.routes["/ch03/sample_weight.pkl"] = [(200, original)]
+    path = weights.book_weights("sample_weight.pkl")
+    assert path == str(tmp_path / "cache" / "book-weights" / "sample_weight.pkl")
+    assert open(path, "rb").read() == original
+    assert handler.hits == ["/bad/sample_weight.pkl", "/ch03/sample_weight.pkl"]
+    assert weights.book_weights("sample_weight.pkl", download_ok=False) == path  # cached

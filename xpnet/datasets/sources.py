@@ -24,6 +24,10 @@ from ..files import atomic_write
 class DataFile:
     name: str      # file name as the mirrors serve it (gzip)
     sha256: str    # SHA-256 of the decompressed content
+    also: tuple = ()  # other accepted SHA-256s (another release of the same file)
+
+    def accepts(self, digest):
+        return digest == self.sha256 or digest in self.also
 
 
 @dataclass(frozen=True)
@@ -101,7 +105,7 @@ def verified(path, datafile, remedy="replace it with the original file or remove
         raise DataError(f"{e}; {remedy}") from None
     except OSError as e:
         raise DataError(f"{path}: cannot read ({e.strerror})") from None
-    if digest != datafile.sha256:
+    if not datafile.accepts(digest):
         raise DataError(f"{path}: the file is corrupt or not the original (SHA-256 of its "
                         f"content is {digest[:16]}…, expected {datafile.sha256[:16]}…); {remedy}")
     return path
@@ -188,7 +192,7 @@ def _fetch(url, target, datafile, timeout, progress):
                     raise _ChecksumMismatch(f"corrupt gzip data ({e}); discarded") from None
                 bar.update(len(chunk))
             digest = hasher.hexdigest()
-            if digest != datafile.sha256:
+            if not datafile.accepts(digest):
                 raise _ChecksumMismatch(f"SHA-256 {digest} does not match {datafile.sha256}; "
                                         f"discarded")
 
