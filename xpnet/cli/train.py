@@ -401,3 +401,7 @@ def main(argv=None):
     except KeyboardInterrupt:  # while loading the data or building the network
         print(f"{parser.prog}: interrupted before training started", file=sys.stderr)
         return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,47 @@
+"""README says only what is true: its Python blocks run, their `prints:` comments come out,
+its commands are the ones CI runs, and every option it names exists."""
+import os
+import re
+import subprocess
+import sys
+
+import pytest
+
+from helpers import ROOT
+
+README = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
+
+
+@pytest.mark.parametrize("block", PYTHON_BLOCKS, ids=[f"block{i}" for i in range(len(PYTHON_BLOCKS))])
+def test_python_blocks_run_and_print_what_they_say(block, tmp_path, data_dir):
+    env = dict(os.environ, XPNET_DATA_DIR=data_dir, XPNET_CACHE_DIR=str(tmp_path / "cache"),
+               XPNET_DEVICE="cpu")
+    result = subprocess.run([sys.executable, "-c", block], capture_output=True, text=True,
+                            cwd=tmp_path, env=env, timeout=600)
+    assert result.returncode == 0, result.stderr
+    position = 0
+    for expected in re.findall(r"# prints: (.*)", block):
+        found = result.stdout.find(expected.strip(), position)
+        assert found >= 0, f"{expected!r} not printed (after position {position}):\n{result.stdout}"
+        position = found + len(expected.strip())
+
+
+def test_the_quick_start_test_command_is_the_one_ci_runs():
+    command = ("python3 -m venv .venv && .venv/bin/pip install -q '.[test]' && "
+               ".venv/bin/python -m pytest -q")
+    assert command in README
+    assert command in open(os.path.join(ROOT, ".ci", "run")).read()
+    assert ("python3 -m venv .venv && .venv/bin/pip install -q '.[plot]' && "
+            ".venv/bin/python train.py") in README
+
+
+def test_every_option_named_exists():
+    helps = ""
+    for module in ("xpnet.cli.train", "xpnet.cli.gradcheck", "xpnet.bench_report"):
+        helps += subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
+                                text=True, cwd=ROOT).stdout
+    named = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", README))
+    named -= {"--benchmark-enable"}  # pytest-benchmark's, passed through by the report
+    missing = sorted(option for option in named if option not in helps)
+    assert not missing, f"README names options no command has: {missing}"
