@@ -79,8 +79,13 @@ def test_get_optimizer_by_name():
     assert isinstance(get_optimizer("RMSprop", lr=0.1), RMSprop)
     with pytest.raises(ValueError, match="unknown optimizer 'rmsprpo'; choose one of: sgd, momentum"):
         get_optimizer("rmsprpo")
-    with pytest.raises(ValueError, match="learning rate must be > 0"):
-        SGD(lr=0)
+    for lr in (0, -1, float("nan"), float("inf"), "0.1", None):
+        with pytest.raises(ValueError, match="SGD: learning rate must be a finite number > 0"):
+            SGD(lr=lr)
+    for make in (lambda: Momentum(momentum=1.0), lambda: RMSprop(decay_rate=float("nan")),
+                 lambda: Adam(beta1=-0.1), lambda: Adam(beta2=1)):
+        with pytest.raises(ValueError, match=r"must be in \[0, 1\)"):
+            make()
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -4,6 +4,9 @@ Updating in place matters: the network's layers hold the very arrays in
 ``params``. Optimizer state (velocities, squared-gradient sums) is created
 with ``zeros_like`` on the parameters' own device.
 """
+import math
+import numbers
+
 from .backend import get_array_module
 from .kernels import adam_update
 
@@ -16,12 +19,19 @@ class Optimizer:
     state_names = ()
 
     def __init__(self, lr):
-        if lr <= 0:
-            raise ValueError(f"{type(self).__name__}: learning rate must be > 0, got {lr}")
+        if not (isinstance(lr, numbers.Real) and math.isfinite(lr) and lr > 0):
+            raise ValueError(f"{type(self).__name__}: learning rate must be a finite number > 0, "
+                             f"got {lr!r}")
         self.lr = lr
         self.iter = 0
         for name in self.state_names:
             setattr(self, name, None)
+
+    def _fraction(self, name, value):
+        """``value`` if it is a number in [0, 1) (a decay or momentum factor); else ValueError."""
+        if not (isinstance(value, numbers.Real) and 0 <= value < 1):
+            raise ValueError(f"{type(self).__name__}: {name} must be in [0, 1), got {value!r}")
+        return value
 
     def _state(self, name, params):
         """The state dict ``name`` (e.g. ``v``), created as zeros on first use."""
@@ -65,7 +75,7 @@ class Momentum(Optimizer):
 
     def __init__(self, lr=0.01, momentum=0.9):
         super().__init__(lr)
-        self.momentum = momentum
+        self.momentum = self._fraction("momentum", momentum)
 
     def update(self, params, grads):
         v = self._state("v", params)
@@ -110,7 +120,7 @@ class RMSprop(Optimizer):
 
     def __init__(self, lr=0.01, decay_rate=0.99):
         super().__init__(lr)
-        self.decay_rate = decay_rate
+        self.decay_rate = self._fraction("decay_rate", decay_rate)
 
     def update(self, params, grads):
         h = self._state("h", params)
@@ -128,8 +138,8 @@ class Adam(Optimizer):
 
     def __init__(self, lr=0.001, beta1=0.9, beta2=0.999):
         super().__init__(lr)
-        self.beta1 = beta1
-        self.beta2 = beta2
+        self.beta1 = self._fraction("beta1", beta1)
+        self.beta2 = self._fraction("beta2", beta2)
 
     def update(self, params, grads):
         m, v = self._state("m", params), self._state("v", params)
