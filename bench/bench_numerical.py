@@ -4,7 +4,6 @@ The numeric/backprop ratio is the report's "÷ backprop" column. The book's
 nditer loop is the reference row for TwoLayerNet at batch 3, the book's own
 example (it takes seconds per call, so it runs one round).
 """
-import numpy as np
 import pytest
 
 import xpnet

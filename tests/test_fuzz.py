@@ -20,7 +20,7 @@ from xpnet.datasets import read_idx
 from xpnet.errors import XpnetError
 from xpnet.layers import SoftmaxWithLoss
 from xpnet.models import TwoLayerNet
-from xpnet.serialization import load_arrays, load_pickle, save_arrays
+from xpnet.serialization import load_arrays, load_pickle
 from xpnet.trainer import Trainer
 
 FILES = settings(max_examples=300, deadline=None,

@@ -3,7 +3,6 @@ import numba
 import numpy as np
 import pytest
 
-import xpnet
 from xpnet import asnumpy
 from xpnet.functions import softmax
 from xpnet.gradcheck import gradient_check, relative_error

@@ -13,7 +13,8 @@ README = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
 PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
 
 
-@pytest.mark.parametrize("block", PYTHON_BLOCKS, ids=[f"block{i}" for i in range(len(PYTHON_BLOCKS))])
+@pytest.mark.parametrize("block", PYTHON_BLOCKS,
+                         ids=[f"block{i}" for i in range(len(PYTHON_BLOCKS))])
 def test_python_blocks_run_and_print_what_they_say(block, tmp_path, data_dir):
     env = dict(os.environ, XPNET_DATA_DIR=data_dir, XPNET_CACHE_DIR=str(tmp_path / "cache"),
                XPNET_DEVICE="cpu")

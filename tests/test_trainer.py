@@ -1,4 +1,4 @@
-"""Trainer: it learns, it checks its data once, it stops on divergence (resuming: test_interrupts)."""
+"""Trainer: it learns, checks its data once, stops on divergence (resuming: test_interrupts)."""
 import numpy as np
 import pytest
 
@@ -49,12 +49,16 @@ def _data(rng, n=50, d=20):
 
 
 @pytest.mark.parametrize("labels, message", [
-    (lambda t: np.where(np.arange(50) == 7, -1, t), "t_train: class ids must be in 0..2, found -1 at index 7"),
-    (lambda t: np.where(np.arange(50) == 9, 3, t), "t_train: class ids must be in 0..2, found 3 at index 9"),
+    (lambda t: np.where(np.arange(50) == 7, -1, t),
+     "t_train: class ids must be in 0..2, found -1 at index 7"),
+    (lambda t: np.where(np.arange(50) == 9, 3, t),
+     "t_train: class ids must be in 0..2, found 3 at index 9"),
     (lambda t: t * 0 + 0.5, "t_train: class ids must be whole numbers, found 0.5 at index 0"),
     (lambda t: t[:49], "t_train: 49 labels for 50 samples"),
-    (lambda t: np.eye(4)[t], r"t_train: one-hot labels of shape \(50, 4\) do not match 50 samples of 3 classes"),
-    (lambda t: t.astype(bool), "t_train: labels must be integer class ids or one-hot rows, got dtype bool"),
+    (lambda t: np.eye(4)[t],
+     r"t_train: one-hot labels of shape \(50, 4\) do not match 50 samples of 3 classes"),
+    (lambda t: t.astype(bool),
+     "t_train: labels must be integer class ids or one-hot rows, got dtype bool"),
 ])
 def test_labels_are_checked_once_up_front(rng, labels, message):
     x, t = _data(rng)

@@ -41,7 +41,7 @@ SMALLER_STEPS = (1e-5, 1e-6, 1e-7)
 
 @dataclass
 class CheckResult:
-    """Per parameter (or 'direction'): the largest relative error, and how many elements sat at a kink."""
+    """Per parameter (or 'direction'): the largest relative error, and the elements at a kink."""
     errors: dict
     kinks: dict = field(default_factory=dict)
     checked: dict = field(default_factory=dict)

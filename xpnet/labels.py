@@ -36,7 +36,7 @@ def values_checked():
 
 
 def check_labels(t, n, classes, where="labels"):
-    """``t`` as integer class ids of shape (n,), or as one-hot rows (n, classes); else LabelError."""
+    """``t`` as integer class ids of shape (n,), or one-hot rows (n, classes); else LabelError."""
     xp = get_array_module(t)
     t = xp.asarray(t)
     shape = tuple(t.shape)

@@ -31,7 +31,7 @@ def new_run_folder(root, name):
 
 
 def latest_run(root, name=None):
-    """The folder under ``root`` whose checkpoint was written last (only ``name``'s runs if given)."""
+    """The folder under ``root`` whose checkpoint was written last (of ``name``'s runs if given)."""
     pattern = re.compile(rf"{re.escape(name)}(-\d+)?$") if name else None
     best, newest = None, None
     for entry in os.scandir(root) if os.path.isdir(root) else ():

@@ -25,7 +25,7 @@ STUCK_STEPS = 20  # this many steps with a loss above half the ceiling: training
 
 
 class TrainingDiverged(XpnetError, FloatingPointError):
-    """The loss became NaN or infinite, or stuck at its ceiling, or a parameter stopped being finite."""
+    """The loss became NaN or infinite or stuck near its ceiling, or a parameter is not finite."""
 
 
 class Trainer:
@@ -209,7 +209,7 @@ class Trainer:
 
 
 def _num_classes(network, x):
-    """How many classes the network scores: its ``num_classes``, else the width of one prediction."""
+    """How many classes the network scores: ``num_classes``, else the width of one prediction."""
     classes = getattr(network, "num_classes", None)
     return classes if classes is not None else network.predict(x[:1]).shape[-1]
 

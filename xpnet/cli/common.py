@@ -7,7 +7,7 @@ from ..errors import XpnetError
 
 
 class Parser(argparse.ArgumentParser):
-    """An ArgumentParser whose errors are one line (not usage + error), and whose help shows defaults."""
+    """An ArgumentParser with one-line errors (not usage + error) and defaults in its help."""
 
     def __init__(self, **kwargs):
         super().__init__(formatter_class=argparse.ArgumentDefaultsHelpFormatter, **kwargs)

@@ -83,7 +83,8 @@ def build_parser():
                    help="folder with the dataset's .gz files (default: $XPNET_DATA_DIR)")
     p.add_argument("--out", default=None, help="run folder (default: a new runs/MODEL-DATASET[-N])")
     p.add_argument("--resume", action="store_true",
-                   help="continue the latest run (or --out's) from its checkpoint, with its settings")
+                   help="continue the latest run (or --out's) from its checkpoint, with its "
+                        "settings")
     p.add_argument("--overwrite", action="store_true",
                    help="start afresh in an --out folder that holds an earlier run")
     p.add_argument("--no-progress", action="store_true",
@@ -158,7 +159,7 @@ def choose_folder(args, given):
 
 
 def resumed_settings(args, given, folder):
-    """The checkpoint's settings, refusing options that contradict them; and its restore function."""
+    """The checkpoint's settings (options that contradict them refused), epochs and restore."""
     saved, _, restore = read_checkpoint(os.path.join(folder, CHECKPOINT))
     for key in sorted(given & set(SETTINGS)):
         value = getattr(args, key)

@@ -40,7 +40,7 @@ class Dataset:
 
 
 class DownloadError(DataError):
-    """No mirror gave a file (offline, or every mirror failed); ``reason`` is the first failure's."""
+    """No mirror gave a file (offline, or all failed); ``reason`` is the first failure's."""
 
     def __init__(self, message, reason=None):
         super().__init__(message)
@@ -48,7 +48,7 @@ class DownloadError(DataError):
 
 
 def data_dir(override=None):
-    """The data directory: the argument, else XPNET_DATA_DIR, else None; DataError if it is no folder."""
+    """The data directory: the argument, else XPNET_DATA_DIR, else None; DataError if no folder."""
     path = override or os.environ.get("XPNET_DATA_DIR") or None
     if path and not os.path.isdir(path):
         where = "the data directory" if override else "XPNET_DATA_DIR"

@@ -17,8 +17,8 @@ _REPOSITORY = "oreilly-japan/deep-learning-from-scratch"
 
 # name -> (chapter folder, SHA-256 at BOOK_COMMIT, SHA-256s of earlier releases)
 BOOK_WEIGHTS = {
-    "sample_weight.pkl": ("ch03", "b7f55a27988ba34c3777b0f1bbd464817c8a4db855723e6ff26f703501917a13",
-                          ()),
+    "sample_weight.pkl": (
+        "ch03", "b7f55a27988ba34c3777b0f1bbd464817c8a4db855723e6ff26f703501917a13", ()),
     "params.pkl": ("ch07", "a5da99cffddafcfe5e686e79dc0ec3a7cc993b58e64f483b50960511e5e85344",
                    ("290ab40c1b1218b392cdc155b633a5df642d829453702fa421ce5f3c6c55f779",)),
     "deep_convnet_params.pkl": (

@@ -13,7 +13,7 @@ from numba.core import event
 
 
 def njit_cached(**options):
-    """Decorator: ``numba.njit(cache=True, **options)``, without the cache if it cannot be written."""
+    """``numba.njit(cache=True, **options)``, without the cache if it cannot be written."""
     def decorate(func):
         try:
             return numba.njit(cache=True, **options)(func)
