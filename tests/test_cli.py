@@ -240,3 +240,17 @@ def test_a_dead_writers_temporary_files_are_removed(tmp_path, data_dir):
     mine.write_bytes(b"")
     assert train(*FAST, "--epochs", "1", "--out", str(out), data_dir=data_dir).returncode == 0
     assert not leftover.exists() and mine.exists()
+
+
+def test_plots_of_one_epoch_have_a_sensible_axis(tmp_path, monkeypatch):
+    from xpnet import plots
+    figures = []
+    monkeypatch.setattr(plots, "_save", lambda fig, path: figures.append((fig, path)))
+    history = {"train_loss": [2.3, 1.0, 0.5, 0.4], "train_acc": [0.8], "test_acc": [0.79]}
+    plots.plot_history(history, 4, str(tmp_path), ("train (2,000 of 5,000 sampled)", "test"))
+    (loss, _), (accuracy, _) = figures
+    assert loss.axes[0].get_xlim() == (0.0, 1.0)
+    assert accuracy.axes[0].get_xlim() == (0.5, 1.5)
+    assert [t for t in accuracy.axes[0].get_xticks() if 0.5 <= t <= 1.5] == [1.0]
+    labels = [t.get_text() for t in accuracy.axes[0].get_legend().get_texts()]
+    assert labels == ["train (2,000 of 5,000 sampled)", "test"]

@@ -24,7 +24,7 @@ def plot_history(history, steps_per_epoch, out, accuracy_labels=("train", "test"
     ax.plot(steps, history["train_loss"], lw=0.8)
     ax.set(xlabel="epoch", ylabel="training loss (each step)", title="Loss",
            xlim=(0, max(len(steps) / steps_per_epoch, 1)))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.grid(alpha=0.3)
     _save(fig, os.path.join(out, "loss.png"))
     fig, ax = plt.subplots(figsize=(6, 4))
@@ -33,7 +33,7 @@ def plot_history(history, steps_per_epoch, out, accuracy_labels=("train", "test"
     ax.plot(x, history["test_acc"], "s--", label=accuracy_labels[1])
     ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy after each epoch", ylim=(0, 1),
            xlim=(0.5, epochs + 0.5))
-    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True, min_n_ticks=1))
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right")
     _save(fig, os.path.join(out, "accuracy.png"))
