@@ -119,9 +119,27 @@ def test_softmax_with_loss_grouped_evaluation(rng):
     assert losses == pytest.approx([layer.forward(x[:3], t), layer.forward(x[3:], t)])
 
 
-def test_dropout_is_inverted_and_gradient_uses_mask(device, rng):
-    x = to_device(rng.standard_normal((200, 50)))
+def test_dropout_is_the_books_and_draws_what_the_book_draws(rng):
+    """Kept where np.random.rand(*x.shape) > ratio, the same draws; scaled by 1 - ratio at test."""
+    from xpnet.backend.random import use_numpy_global
+    x = rng.standard_normal((200, 50))
     layer = Dropout(0.3)
+    use_numpy_global(True)
+    try:
+        np.random.seed(7)
+        out = layer.forward(x, train_flg=True)
+        np.random.seed(7)
+        book_mask = np.random.rand(*x.shape) > 0.3
+    finally:
+        use_numpy_global(False)
+    np.testing.assert_array_equal(out, x * book_mask)
+    np.testing.assert_array_equal(layer.backward(np.ones_like(x)), book_mask * 1.0)
+    np.testing.assert_array_equal(layer.forward(x, train_flg=False), x * 0.7)
+
+
+def test_inverted_dropout_scales_in_training(device, rng):
+    x = to_device(rng.standard_normal((200, 50)))
+    layer = Dropout(0.3, inverted=True)
     out = asnumpy(layer.forward(x, train_flg=True))
     kept = out != 0
     assert 0.6 < kept.mean() < 0.8

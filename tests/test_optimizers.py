@@ -15,9 +15,10 @@ EXPECTED = {
     "SGD": (SGD(lr=0.1), [1 - 0.05, 1 - 0.10]),
     # v1 = -0.05; v2 = 0.9 * -0.05 - 0.05 = -0.095
     "Momentum": (Momentum(lr=0.1, momentum=0.9), [0.95, 0.95 - 0.095]),
-    # v1 = -0.05; p1 = 1 + 0.81 * -0.05 - 1.9 * 0.05 = 0.8645
-    # v2 = -0.095; p2 = 0.8645 + 0.81 * -0.095 - 0.095 = 0.69255
-    "Nesterov": (Nesterov(lr=0.1, momentum=0.9), [0.8645, 0.69255]),
+    # the book's order: p moves with the previous step's v, then v is updated
+    # p1 = 1 + 0.81 * 0 - 1.9 * 0.05 = 0.905, v1 = -0.05
+    # p2 = 0.905 + 0.81 * -0.05 - 0.095 = 0.7695, v2 = -0.095
+    "Nesterov": (Nesterov(lr=0.1, momentum=0.9), [0.905, 0.7695]),
     # h1 = 0.25: p1 = 1 - 0.1 * 0.5 / (0.5 + 1e-7); h2 = 0.5: p2 = p1 - 0.05 / (sqrt(0.5) + 1e-7)
     "AdaGrad": (AdaGrad(lr=0.1), [1 - 0.05 / (0.5 + 1e-7),
                                   1 - 0.05 / (0.5 + 1e-7) - 0.05 / (0.5 ** 0.5 + 1e-7)]),
@@ -109,3 +110,17 @@ def test_adam_update_names_a_mismatched_shape():
     p = np.zeros((3, 4))
     with pytest.raises(ShapeError, match=r"adam_update: v has shape \(4, 3\), the parameter \(3, 4\)"):
         adam_update(p, np.zeros((3, 4)), np.zeros((3, 4)), np.zeros((4, 3)), 0.1, 0.9, 0.999, 1e-7)
+
+
+def test_python_numbers_are_updated_as_the_book_updates_them():
+    """The book's optimizer_compare_naive keeps x and y as Python floats."""
+    for optimizer in (SGD(lr=0.95), Momentum(lr=0.1), AdaGrad(lr=1.5), Adam(lr=0.3)):
+        params = {"x": -7.0, "y": 2.0}
+        for _ in range(3):
+            optimizer.update(params, {"x": params["x"] / 10.0, "y": 2.0 * params["y"]})
+        arrays = {"x": np.array(-7.0), "y": np.array(2.0)}
+        twin = type(optimizer)(lr=optimizer.lr)
+        for _ in range(3):
+            twin.update(arrays, {"x": arrays["x"] / 10.0, "y": 2.0 * arrays["y"]})
+        assert isinstance(params["x"], np.floating) and params["x"] == arrays["x"]
+        assert params["y"] == arrays["y"]

@@ -7,6 +7,8 @@ with ``zeros_like`` on the parameters' own device.
 import math
 import numbers
 
+import numpy
+
 from .backend import get_array_module
 from .kernels import adam_update
 
@@ -39,6 +41,22 @@ class Optimizer:
             setattr(self, name, {k: get_array_module(p).zeros_like(p) for k, p in params.items()})
         return getattr(self, name)
 
+    def update(self, params, grads):
+        """Change every ``params[key]`` by its gradient ``grads[key]``, arrays in place.
+
+        Python numbers (the book's two-variable examples) are updated too,
+        becoming NumPy scalars, as the book's in-place operators make them.
+        """
+        scalars = [k for k, p in params.items() if isinstance(p, numbers.Number)]
+        if not scalars:
+            return self._update(params, grads)
+        arrays = {k: numpy.array(p, dtype=numpy.float64) if k in scalars else p
+                  for k, p in params.items()}
+        self._update(arrays, {k: numpy.asarray(g) if k in scalars else g
+                              for k, g in grads.items()})
+        for key in scalars:
+            params[key] = arrays[key][()]
+
     def state_dict(self):
         """Iteration count and state arrays, flat: {'iter': n, 'v/W1': array, ...}."""
         state = {"iter": self.iter}
@@ -63,7 +81,7 @@ class SGD(Optimizer):
     def __init__(self, lr=0.01):
         super().__init__(lr)
 
-    def update(self, params, grads):
+    def _update(self, params, grads):
         for key in params:
             params[key] -= self.lr * grads[key]
 
@@ -77,7 +95,7 @@ class Momentum(Optimizer):
         super().__init__(lr)
         self.momentum = self._fraction("momentum", momentum)
 
-    def update(self, params, grads):
+    def _update(self, params, grads):
         v = self._state("v", params)
         for key in params:
             v[key] *= self.momentum
@@ -86,15 +104,19 @@ class Momentum(Optimizer):
 
 
 class Nesterov(Momentum):
-    """Nesterov's accelerated gradient, in the book's form (Sutskever et al.'s rewriting)."""
+    """Nesterov's accelerated gradient, in the book's form (Bengio et al.'s rewriting).
 
-    def update(self, params, grads):
+    p += momentum^2 v; p -= (1 + momentum) lr g; then v = momentum v - lr g:
+    the parameters move with the velocity of the previous step, as in the book.
+    """
+
+    def _update(self, params, grads):
         v = self._state("v", params)
         for key in params:
-            v[key] *= self.momentum
-            v[key] -= self.lr * grads[key]
             params[key] += self.momentum * self.momentum * v[key]
             params[key] -= (1 + self.momentum) * self.lr * grads[key]
+            v[key] *= self.momentum
+            v[key] -= self.lr * grads[key]
 
 
 class AdaGrad(Optimizer):
@@ -105,7 +127,7 @@ class AdaGrad(Optimizer):
     def __init__(self, lr=0.01):
         super().__init__(lr)
 
-    def update(self, params, grads):
+    def _update(self, params, grads):
         h = self._state("h", params)
         for key in params:
             xp = get_array_module(params[key])
@@ -122,7 +144,7 @@ class RMSprop(Optimizer):
         super().__init__(lr)
         self.decay_rate = self._fraction("decay_rate", decay_rate)
 
-    def update(self, params, grads):
+    def _update(self, params, grads):
         h = self._state("h", params)
         for key in params:
             xp = get_array_module(params[key])
@@ -141,10 +163,10 @@ class Adam(Optimizer):
         self.beta1 = self._fraction("beta1", beta1)
         self.beta2 = self._fraction("beta2", beta2)
 
-    def update(self, params, grads):
+    def _update(self, params, grads):
         m, v = self._state("m", params), self._state("v", params)
         self.iter += 1
-        lr_t = self.lr * (1.0 - self.beta2 ** self.iter) ** 0.5 / (1.0 - self.beta1 ** self.iter)
+        lr_t = self.lr * math.sqrt(1.0 - self.beta2 ** self.iter) / (1.0 - self.beta1 ** self.iter)
         for key in params:  # m += (1-beta1)(g-m); v += (1-beta2)(g^2-v); p -= lr_t m/(sqrt(v)+eps)
             adam_update(params[key], grads[key], m[key], v[key], lr_t, self.beta1, self.beta2, EPS)
 

@@ -94,6 +94,14 @@ def load_pickle(path):
     return _check_arrays(data, path)
 
 
+def save_pickle(path, arrays):
+    """Write a dict of arrays (any device) as the book saves parameters: a pickled dict, atomically."""
+    from .backend import asnumpy
+    data = pickle.dumps({key: asnumpy(value) for key, value in arrays.items()})
+    with atomic_write(path) as f:
+        f.write(data)
+
+
 def save_arrays(path, arrays):
     """Write a dict of arrays (any device) to ``path`` as .npz, atomically."""
     from .backend import asnumpy

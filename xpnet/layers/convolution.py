@@ -55,10 +55,11 @@ class Convolution(Layer):
 class Pooling(Layer):
     """Max pooling over pool_h x pool_w windows; backward routes dout to each window's maximum.
 
-    Same results as the book's im2col formulation, without building the column matrix.
+    Same results and defaults (stride 2) as the book's im2col formulation,
+    without building the column matrix.
     """
 
-    def __init__(self, pool_h, pool_w, stride=1, pad=0):
+    def __init__(self, pool_h, pool_w, stride=2, pad=0):
         self.pool_h = pool_h
         self.pool_w = pool_w
         self.stride = stride

@@ -67,8 +67,9 @@ class DeepConvNet(Network):
     """The book's deep network for 99%+ on MNIST.
 
     conv-relu-conv-relu-pool, three times (16, 32, 64 channels), then
-    affine-relu-dropout-affine-dropout-softmax, He initialization.
-    ``loss`` runs in training mode (dropout on), as in the book.
+    affine-relu-dropout-affine-dropout-softmax, He initialization, the book's
+    dropout (so the book's weight files load as they are). ``loss`` runs in
+    training mode (dropout on), as in the book.
     """
 
     def __init__(self, input_dim=(1, 28, 28), conv_param_1=DEEP_CONV[0],
@@ -109,16 +110,3 @@ class DeepConvNet(Network):
 
     def loss(self, x, t, train_flg=True):
         return super().loss(x, t, train_flg)
-
-    def _from_book(self, state):
-        """Convert weights trained with the book's dropout to xpnet's inverted dropout.
-
-        The book keeps units unscaled in training and multiplies by 0.5 at test
-        time; xpnet scales by 2 in training and does nothing at test time.
-        Scaling W8 by 0.25 and b8 by 0.5 (one 0.5 for each Dropout around the
-        last Affine) makes every output equal to the book's, in both modes.
-        """
-        state = dict(state)
-        state["W8"] = state["W8"] * 0.25
-        state["b8"] = state["b8"] * 0.5
-        return state

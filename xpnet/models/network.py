@@ -13,7 +13,7 @@ from ..backend.random import host_rng
 from ..errors import DataError, DeviceMismatchError, DTypeError, ShapeError
 from ..labels import check_labels
 from ..layers import BatchNormalization, Convolution, Dropout
-from ..serialization import load_arrays, save_arrays
+from ..serialization import load_arrays, save_arrays, save_pickle
 
 _GRAD_ATTR = {"W": "dW", "b": "db", "gamma": "dgamma", "beta": "dbeta"}
 _BUFFERS = ("running_mean", "running_var")
@@ -209,19 +209,21 @@ class Network:
         self._assign(new)
 
     def save_params(self, file_name="params.npz"):
-        """Save parameters and running statistics to .npz, atomically."""
-        save_arrays(file_name, self.state_dict())
+        """Save the parameters, atomically, in the format the file name's extension says.
+
+        ``.pkl``: the book's format, a pickled dict of the ``params`` arrays,
+        which the book's code and ``load_params`` read back (no running
+        statistics, as in the book). Any other name: xpnet's ``.npz`` of
+        parameters and running statistics, which never needs unpickling.
+        """
+        if str(file_name).endswith(".pkl"):
+            save_pickle(file_name, self.params)
+        else:
+            save_arrays(file_name, self.state_dict())
 
     def load_params(self, file_name="params.npz"):
         """Load parameters from .npz, or from the book's .pkl through a restricted unpickler."""
-        state = load_arrays(file_name)
-        if str(file_name).endswith(".pkl"):
-            state = self._from_book(state)
-        self.load_state_dict(state, source=str(file_name))
-
-    def _from_book(self, state):
-        """Adapt parameters saved by the book's code to this class (identity unless overridden)."""
-        return state
+        self.load_state_dict(load_arrays(file_name), source=str(file_name))
 
 
 def book_weight_init(weight_init_std, node_num):
