@@ -118,7 +118,7 @@ def _checkpoint_bytes(tmp_path):
     net = TwoLayerNet(4, 3, 2)
     x, t = np.random.default_rng(0).random((8, 4)), np.arange(8) % 2
     trainer = Trainer(net, x, t, x, t, epochs=2, mini_batch_size=4, optimizer="Adam",
-                      optimizer_param={"lr": 0.01}, verbose=False)
+                      optimizer_param={"lr": 0.01}, verbose=False, schedule="epochs")
     steps = trainer.steps()
     next(steps)
     save_checkpoint(tmp_path / "good.npz", net, trainer, {"model": "two_layer"})

@@ -31,7 +31,7 @@ def _trainer(data, seed=5):
     x, t = data
     return Trainer(net, x, t, x[:40], t[:40], epochs=3, mini_batch_size=16, optimizer="Adam",
                    optimizer_param={"lr": 0.01}, evaluate_sample_num_per_epoch=30,
-                   verbose=False, sync_every=4)
+                   verbose=False, schedule="epochs", sync_every=4)
 
 
 def _stop_at(n):

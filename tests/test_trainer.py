@@ -33,7 +33,7 @@ def test_divergence_is_reported(rng):
     t = rng.integers(0, 3, 50)
     net = TwoLayerNet(20, 10, 3, weight_init_std=10)
     trainer = Trainer(net, x, t, x, t, epochs=5, mini_batch_size=10, optimizer="SGD",
-                      optimizer_param={"lr": 1e10}, verbose=False, sync_every=1)
+                      optimizer_param={"lr": 1e10}, verbose=False, schedule="epochs", sync_every=1)
     with pytest.raises(TrainingDiverged, match="the loss became (nan|inf)"):
         trainer.train()
 
@@ -70,7 +70,7 @@ def test_labels_shaped_n_by_1_and_one_hot_are_accepted(rng):
     x, t = _data(rng)
     for labels in (t.reshape(-1, 1), np.eye(3)[t], t.astype(np.float32), t.astype(np.uint8)):
         trainer = Trainer(TwoLayerNet(20, 4, 3), x, labels, x, t, epochs=1, mini_batch_size=10,
-                          verbose=False)
+                          verbose=False, schedule="epochs")
         assert trainer.fit() and len(trainer.train_loss_list) == 5
 
 
@@ -92,7 +92,7 @@ def test_the_evaluation_sample_is_random_and_the_same_every_run(rng):
     order = np.argsort(t, kind="stable")
     x, t = x[order], t[order]
     trainer = Trainer(TwoLayerNet(20, 4, 3), x, t, x, t, evaluate_sample_num_per_epoch=60,
-                      verbose=False)
+                      verbose=False, schedule="epochs")
     from xpnet.trainer import _eval_sample
     index = _eval_sample(300, 60)
     assert len(set(index)) == 60 and set(t[index]) == {0, 1, 2}
@@ -108,6 +108,65 @@ def test_a_loss_stuck_near_its_ceiling_stops_training(rng):
     net = TwoLayerNet(20, 10, 3, weight_init_std=100)
     t = net.predict(x).argmin(axis=1)  # every sample scored as surely wrong
     trainer = Trainer(net, x, t, x, t, epochs=30, mini_batch_size=10, optimizer="SGD",
-                      optimizer_param={"lr": 1e-12}, verbose=False)
+                      optimizer_param={"lr": 1e-12}, verbose=False, schedule="epochs")
     with pytest.raises(TrainingDiverged, match="the loss stayed above 8.06 for 20 steps"):
         trainer.train()
+
+
+class BookStyleNet:
+    """A network as a reader writes one: only params, gradient, loss, accuracy, predict."""
+
+    def __init__(self, rng):
+        self.params = {"W": 0.1 * rng.standard_normal((20, 3)), "b": np.zeros(3)}
+
+    def predict(self, x):
+        return x @ self.params["W"] + self.params["b"]
+
+    def loss(self, x, t):
+        from xpnet.functions import softmax_loss
+        return softmax_loss(self.predict(x), t)
+
+    def gradient(self, x, t):
+        from xpnet.functions import softmax
+        y = softmax(self.predict(x))
+        y[np.arange(len(t)), t] -= 1
+        dy = y / len(t)
+        return {"W": x.T @ dy, "b": dy.sum(axis=0)}
+
+    def accuracy(self, x, t):
+        return float(np.mean(self.predict(x).argmax(axis=1) == t))
+
+
+def test_the_books_schedule_prints_what_the_books_trainer_prints(rng, capsys):
+    """Scored before the first step and every train_size / batch_size steps, on a prefix."""
+    from xpnet.backend.random import use_numpy_global
+    x, t = _data(rng, n=50)
+    net = BookStyleNet(rng)
+    use_numpy_global(True)
+    try:
+        np.random.seed(3)
+        trainer = Trainer(net, x, t, x, t, epochs=2, mini_batch_size=20, optimizer="sgd",
+                          optimizer_param={"lr": 0.1}, evaluate_sample_num_per_epoch=10)
+        assert (trainer.iter_per_epoch, trainer.max_iter) == (2.5, 5)
+        np.random.seed(3)
+        first_batch = np.random.choice(50, 20)
+        np.random.seed(3)
+        trainer.train_step()
+    finally:
+        use_numpy_global(False)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("train loss:") and float(lines[0][11:]) == trainer.train_loss_list[0]
+    assert lines[1] == (f"=== epoch:1, train acc:{net.accuracy(x[:10], t[:10])}, "
+                        f"test acc:{net.accuracy(x[:10], t[:10])} ===")
+    assert trainer.current_iter == 1 and trainer.current_epoch == 1
+    expected = BookStyleNet(np.random.default_rng(0))
+    expected.params = {"W": net.params["W"].copy(), "b": net.params["b"].copy()}
+    assert trainer.train_loss_list[0] == expected.loss(x[first_batch], t[first_batch])
+    trainer.train()
+    out = capsys.readouterr().out.splitlines()
+    # train() runs max_iter more steps (5, after the one above): only step 5 is a multiple of 2.5
+    assert sum(line.startswith("=== epoch:") for line in out) == 1
+    assert out[-2:] == ["=============== Final Test Accuracy ===============",
+                        f"test acc:{net.accuracy(x, t)}"]
+    with pytest.raises(xpnet.XpnetError, match="Trainer.fit belongs to the 'epochs' schedule"):
+        trainer.fit()

@@ -1,19 +1,28 @@
-"""The book's Trainer (chapter 6), by epochs, with state that can be saved and resumed.
+"""The book's Trainer (chapter 6), for any network with the book's interface.
 
-Each epoch visits every training example once, in an order drawn from
-xpnet's seeded generator; the loss stays on the device and is read once per
-``sync_every`` steps, not every step (a read synchronizes the GPU).
+Two schedules:
 
-The data are checked once, up front: same number of samples and labels,
-labels that fit the network, no NaN or infinity in the images. A stop asked
-for while training (``fit``'s ``should_stop``) takes effect between two steps,
-never inside one, so the state is always one a run could be resumed from.
+* ``schedule="book"`` (the default): what the book's Trainer does. Each step
+  draws a mini-batch with replacement (``np.random.choice`` under the book
+  face), updates, computes the loss again and prints it; the accuracies are
+  scored before the first step and every ``train_size / batch_size`` steps,
+  on the first ``evaluate_sample_num_per_epoch`` samples; ``train_step``,
+  ``max_iter`` and ``current_iter`` are there as in the book.
+* ``schedule="epochs"``: each epoch visits every training example once, in a
+  shuffled order, and is scored after its last step on a random sample that
+  is the same in every run. The loss of the gradient pass stays on the device
+  and is read once per ``sync_every`` steps (a read synchronizes a GPU). This
+  one can be stopped between any two steps (``fit``'s ``should_stop``) and
+  saved and resumed exactly (``state_dict``); ``xpnet-train`` uses it.
+
+Either way the data are checked once, up front: as many labels as samples,
+labels that fit the network, no NaN or infinity in the images.
 """
 import math
 
 import numpy as np
 
-from .backend import asnumpy, get_array_module, random
+from .backend import asnumpy, device_of, get_array_module, random
 from .errors import DataError, XpnetError
 from .labels import check_labels, values_checked
 from .optimizers import get_optimizer
@@ -28,19 +37,24 @@ class TrainingDiverged(XpnetError, FloatingPointError):
     """The loss became NaN or infinite or stuck near its ceiling, or a parameter is not finite."""
 
 
-class Trainer:
-    """Train ``network`` on (x_train, t_train); evaluate on a sample after each epoch.
+SCHEDULES = ("book", "epochs")
 
-    Same arguments as the book's Trainer. ``evaluate_sample_num_per_epoch``
-    limits the train/test accuracy evaluated per epoch to that many samples,
-    drawn at random once (the same in every run; None: all). History:
+
+class Trainer:
+    """Train ``network`` on (x_train, t_train), scoring train and test accuracy once per epoch.
+
+    The book's arguments, plus ``schedule`` (see the module) and
+    ``sync_every``. ``evaluate_sample_num_per_epoch`` limits the accuracies
+    scored per epoch to that many samples (None: all). History:
     ``train_loss_list`` (per step), ``train_acc_list`` and ``test_acc_list``
     (per epoch).
     """
 
     def __init__(self, network, x_train, t_train, x_test, t_test, epochs=20, mini_batch_size=100,
                  optimizer="SGD", optimizer_param=None, evaluate_sample_num_per_epoch=None,
-                 verbose=True, sync_every=20):
+                 verbose=True, schedule="book", sync_every=20):
+        if schedule not in SCHEDULES:
+            raise ValueError(f"Trainer: schedule must be one of {SCHEDULES}, got {schedule!r}")
         if epochs < 0 or mini_batch_size < 1:
             raise ValueError(f"Trainer: epochs must be >= 0 and mini_batch_size >= 1, got "
                              f"{epochs} and {mini_batch_size}")
@@ -48,7 +62,8 @@ class Trainer:
             raise ValueError(f"Trainer: evaluate_sample_num_per_epoch must be >= 1 or None, got "
                              f"{evaluate_sample_num_per_epoch}")
         self.network = network
-        device = network.device
+        self.schedule = schedule
+        device = device_of(next(iter(network.params.values())))
         self.x_train, self.x_test = device.send(x_train), device.send(x_test)
         classes = _num_classes(network, self.x_train)
         self.t_train = _checked_split(self.x_train, device.send(t_train), classes, "train")
@@ -60,7 +75,13 @@ class Trainer:
         self.verbose = verbose
         self.sync_every = sync_every
         self.train_size = x_train.shape[0]
-        self.iter_per_epoch = max(math.ceil(self.train_size / mini_batch_size), 1)
+        if schedule == "book":  # a float, as in the book: 5000 / 300 -> 16.67 steps
+            self.iter_per_epoch = max(self.train_size / mini_batch_size, 1)
+            self.max_iter = int(epochs * self.iter_per_epoch)
+        else:
+            self.iter_per_epoch = max(math.ceil(self.train_size / mini_batch_size), 1)
+            self.max_iter = epochs * self.iter_per_epoch
+        self.current_iter = 0
         self.current_epoch = 0  # epochs whose steps are all done
         self.step_in_epoch = 0
         self.order = None
@@ -83,15 +104,18 @@ class Trainer:
         Between two yields the trainer is in a state that ``state_dict`` can
         save: the epoch counter moves on as soon as the epoch's last step is done.
         """
+        self._require("epochs", "steps")
         if self.order is None:
             self.order = random.host_rng().permutation(self.train_size)
-        order = self.network.device.send(self.order)  # once per epoch, not once per step
+        order = device_of(self.x_train).send(self.order)  # once per epoch, not once per step
         for step in range(self.step_in_epoch, self.iter_per_epoch):
             index = order[step * self.batch_size:(step + 1) * self.batch_size]
-            grads = self.network.gradient(self.x_train[index], self.t_train[index])
+            x, t = self.x_train[index], self.t_train[index]
+            grads = self.network.gradient(x, t)
             self.optimizer.update(self.network.params, grads)
-            self._pending.append(self.network.last_loss)
-            self.step_in_epoch = step + 1
+            loss = getattr(self.network, "last_loss", None)  # xpnet's networks keep it
+            self._pending.append(self.network.loss(x, t) if loss is None else loss)
+            self.step_in_epoch, self.current_iter = step + 1, self.current_iter + 1
             if self.step_in_epoch == self.iter_per_epoch:
                 self.current_epoch, self.step_in_epoch, self.order = self.current_epoch + 1, 0, None
             if len(self._pending) >= self.sync_every or self.step_in_epoch == 0:
@@ -102,7 +126,8 @@ class Trainer:
         """Bring the pending losses to the host; stop with the likely cause if training diverged."""
         if not self._pending:
             return
-        values = asnumpy(self.network.device.xp.stack(self._pending)).astype(float).tolist()
+        xp = get_array_module(self._pending[0])
+        values = asnumpy(xp.stack([xp.asarray(v) for v in self._pending])).astype(float).tolist()
         self._pending = []
         self.train_loss_list.extend(values)
         if self.step_in_epoch:
@@ -135,7 +160,7 @@ class Trainer:
         for x, t in ((self.x_train, self.t_train), (self.x_test, self.t_test)):
             index = _eval_sample(len(x), self.evaluate_sample_num_per_epoch)
             if index is not None:
-                index = self.network.device.send(index)
+                index = device_of(x).send(index)
                 x, t = x[index], t[index]
             correct = 0
             for i in range(0, len(x), EVAL_CHUNK):
@@ -153,7 +178,9 @@ class Trainer:
 
         ``on_step()`` runs after every step, ``on_epoch(train_acc, test_acc)``
         after every evaluation. Returns True when finished, False when stopped.
+        (The epochs schedule's.)
         """
+        self._require("epochs", "fit")
         with values_checked():  # every label was checked in __init__
             while not self.finished:
                 if should_stop and should_stop():
@@ -172,21 +199,55 @@ class Trainer:
                         return False
         return True
 
-    def train(self):
-        """The book's ``train()``: every epoch, then the final test accuracy."""
-        def report(train_acc, test_acc):
+    def train_step(self):
+        """One step of the book's schedule (see the module), as the book's ``train_step``."""
+        self._require("book", "train_step")
+        batch_mask = random.host_rng().choice(self.train_size, self.batch_size)
+        x_batch, t_batch = self.x_train[batch_mask], self.t_train[batch_mask]
+        with values_checked():
+            grads = self.network.gradient(x_batch, t_batch)
+            self.optimizer.update(self.network.params, grads)
+            loss = self.network.loss(x_batch, t_batch)
+            self.train_loss_list.append(loss)
             if self.verbose:
-                print(f"=== epoch:{self.current_epoch}, train acc:{train_acc:.4f}, "
-                      f"test acc:{test_acc:.4f} ===")
-        self.fit(on_epoch=report)
+                print("train loss:" + str(loss))
+            if self.current_iter % self.iter_per_epoch == 0:
+                self.current_epoch += 1
+                n = self.evaluate_sample_num_per_epoch
+                train_acc = self.network.accuracy(self.x_train[:n], self.t_train[:n])
+                test_acc = self.network.accuracy(self.x_test[:n], self.t_test[:n])
+                self.train_acc_list.append(train_acc)
+                self.test_acc_list.append(test_acc)
+                self._report(train_acc, test_acc)
+        self.current_iter += 1
+
+    def _report(self, train_acc, test_acc):
+        if self.verbose:
+            print("=== epoch:" + str(self.current_epoch) + ", train acc:" + str(train_acc) +
+                  ", test acc:" + str(test_acc) + " ===")
+
+    def train(self):
+        """The book's ``train()``: every step of every epoch, then the final test accuracy."""
+        if self.schedule == "book":
+            for _ in range(self.max_iter):
+                self.train_step()
+        else:
+            self.fit(on_epoch=self._report)
         test_acc = self.network.accuracy(self.x_test, self.t_test)
         if self.verbose:
-            print(f"=============== Final Test Accuracy ===============\ntest acc:{test_acc}")
+            print("=============== Final Test Accuracy ===============")
+            print("test acc:" + str(test_acc))
         return test_acc
+
+    def _require(self, schedule, what):
+        if self.schedule != schedule:
+            raise XpnetError(f"Trainer.{what} belongs to the {schedule!r} schedule; this trainer "
+                             f"was made with schedule={self.schedule!r}")
 
     # -- resuming ---------------------------------------------------------------------
     def state_dict(self):
         """Everything needed to continue exactly where this trainer is (JSON-able + arrays)."""
+        self._require("epochs", "state_dict")
         self._flush()
         return {
             "meta": {"epoch": self.current_epoch, "step_in_epoch": self.step_in_epoch,
@@ -199,6 +260,7 @@ class Trainer:
     def load_state_dict(self, state):
         meta = state["meta"]
         self.current_epoch, self.step_in_epoch = meta["epoch"], meta["step_in_epoch"]
+        self.current_iter = self.current_epoch * self.iter_per_epoch + self.step_in_epoch
         random.set_state(meta["rng"])
         self.train_loss_list = list(meta["train_loss_list"])
         self.train_acc_list = list(meta["train_acc_list"])

@@ -211,7 +211,7 @@ def train(args, given):
                           mini_batch_size=settings["batch_size"], optimizer=settings["optimizer"],
                           optimizer_param={"lr": settings["lr"]},
                           evaluate_sample_num_per_epoch=settings["eval_samples"] or None,
-                          verbose=False)
+                          verbose=False, schedule="epochs")
         if restore:
             restore(network, trainer)
             print(f"resumed {folder} after {_progress(trainer)}", file=sys.stderr)
