@@ -51,10 +51,13 @@ def softmax(x):
     return e / e.sum(axis=-1, keepdims=True)
 
 
-def mean_squared_error(y, t):
-    """0.5 * sum((y - t)^2), as the book defines it."""
+def sum_squared_error(y, t):
+    """0.5 * sum((y - t)^2), the book's loss of chapter 4 (its text calls it mean_squared_error)."""
     xp = get_array_module(y, t)
     return 0.5 * xp.sum((y - t) ** 2)
+
+
+mean_squared_error = sum_squared_error
 
 
 def label_indices(y, t):
@@ -83,4 +86,5 @@ def softmax_loss(X, t):
 
 
 __all__ = ["identity_function", "step_function", "sigmoid", "sigmoid_grad", "relu",
-           "relu_grad", "softmax", "mean_squared_error", "cross_entropy_error", "softmax_loss"]
+           "relu_grad", "softmax", "mean_squared_error", "sum_squared_error", "cross_entropy_error",
+           "softmax_loss"]

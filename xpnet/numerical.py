@@ -80,6 +80,21 @@ def _numba_gradient(f, x):
     return grad
 
 
+def _numerical_gradient_1d(f, x):
+    """The book's name for the loop on a 1-D array."""
+    return numerical_gradient(f, x)
+
+
+def numerical_gradient_2d(f, X):
+    """The book's row-by-row variant: for 2-D ``X``, f's gradient at each row (f is given the row)."""
+    if X.ndim == 1:
+        return _numerical_gradient_1d(f, X)
+    grad = get_array_module(X).zeros_like(X)
+    for idx, x in enumerate(X):
+        grad[idx] = _numerical_gradient_1d(f, x)
+    return grad
+
+
 def gradient_descent(f, init_x, lr=0.01, step_num=100, history=False):
     """Follow the numerical gradient downhill ``step_num`` times; returns x (and the path if asked)."""
     x = init_x

@@ -44,6 +44,18 @@ def _check_float(what, array):
         raise DTypeError(f"{what}: expected float32 or float64 data, got {array.dtype}")
 
 
+def _floating(what, array):
+    """``array`` when it is float32 or float64; other real numbers as float64.
+
+    The book's im2col and col2im compute in float64 whatever the input (float16
+    in ch08's half_float_network); xpnet keeps float32 as float32, for speed.
+    """
+    if array.dtype.kind in "iub" or array.dtype.kind == "f" and array.dtype.itemsize < 4:
+        return array.astype("float64")
+    _check_float(what, array)
+    return array
+
+
 def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     """Unfold (N, C, H, W) images into a (N*out_h*out_w, C*filter_h*filter_w) matrix.
 
@@ -53,7 +65,7 @@ def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     whole rows and the convolution's products need no transposes;
     ``np.ascontiguousarray(col)`` gives the book's row-major copy.
     """
-    _check_float("im2col", input_data)
+    input_data = _floating("im2col", input_data)
     out_h, out_w = _check_geometry("im2col", input_data.shape, filter_h, filter_w, stride, pad)
     return _implementation(input_data).im2col(input_data, filter_h, filter_w, stride, pad,
                                               out_h, out_w)
@@ -65,7 +77,7 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
     Takes ``col`` in either memory order; the transpose of a C-contiguous array
     (what ``im2col`` returns) is the fast one.
     """
-    _check_float("col2im", col)
+    col = _floating("col2im", col)
     out_h, out_w = _check_geometry("col2im", tuple(input_shape), filter_h, filter_w, stride, pad)
     N, C = input_shape[:2]
     expected = (N * out_h * out_w, C * filter_h * filter_w)
@@ -104,14 +116,14 @@ def maxpool_forward(x, pool_h, pool_w, stride=1, pad=0):
     ``arg_max[n, c, y, x]`` is the winning position inside the window (row-major,
     first maximum wins, padding counts as 0), as the book's Pooling picks it.
     """
-    _check_float("maxpool_forward", x)
+    x = _floating("maxpool_forward", x)
     out_h, out_w = _check_geometry("maxpool_forward", x.shape, pool_h, pool_w, stride, pad)
     return _implementation(x).maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w)
 
 
 def maxpool_backward(dout, arg_max, input_shape, pool_h, pool_w, stride=1, pad=0):
     """Route ``dout`` to the positions ``maxpool_forward`` picked; returns dx of ``input_shape``."""
-    _check_float("maxpool_backward", dout)
+    dout = _floating("maxpool_backward", dout)
     out_h, out_w = _check_geometry("maxpool_backward", tuple(input_shape), pool_h, pool_w,
                                    stride, pad)
     expected = (input_shape[0], input_shape[1], out_h, out_w)

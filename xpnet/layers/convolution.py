@@ -37,8 +37,9 @@ class Convolution(Layer):
         col = im2col(x, FH, FW, self.stride, self.pad)
         col_W = self.W.reshape(FN, -1).T
         self.x, self.col, self.col_W = x, col, col_W
-        return channels_to_nchw(xp.dot(self.W.reshape(FN, -1), col.T), self.b,
-                                (N, FN, out_h, out_w))
+        out = xp.dot(self.W.reshape(FN, -1), col.T)
+        bias = xp.broadcast_to(xp.asarray(self.b, dtype=out.dtype), (FN,))  # a number, as (FN,)
+        return channels_to_nchw(out, bias, (N, FN, out_h, out_w))
 
     def backward(self, dout, need_dx=True):
         """Set dW and db; return dx unless ``need_dx`` is False (the network's input needs none)."""

@@ -1,0 +1,1 @@
+"""The book's ``dataset`` package, served by xpnet (see ``xpnet.book.importer``)."""

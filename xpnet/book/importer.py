@@ -1,0 +1,45 @@
+"""Serving the book's ``common`` and ``dataset`` packages from xpnet.
+
+``install()`` puts a finder first on ``sys.meta_path``: ``import common`` and
+``import dataset`` give xpnet's packages of those names (``xpnet/book/common``,
+``xpnet/book/dataset``), whatever ``sys.path`` holds, so xpnet's modules win
+for every name the book's packages have. The package's search path also
+lists the reader's own ``common/`` and ``dataset/`` folders (found on
+``sys.path`` when the package is first imported, e.g. after the scripts'
+``sys.path.append(os.pardir)``), so a module only the reader has is imported
+from there, as it is, on top of xpnet's.
+"""
+import importlib.abc
+import importlib.machinery
+import os
+import sys
+
+PACKAGES = ("common", "dataset")
+HERE = os.path.dirname(os.path.abspath(__file__))
+
+
+def readers_folders(name):
+    """The reader's folders called ``name`` on sys.path (not xpnet's), in sys.path order."""
+    found = []
+    for entry in sys.path:
+        folder = os.path.abspath(os.path.join(entry or os.curdir, name))
+        if os.path.isdir(folder) and folder != os.path.join(HERE, name) and folder not in found:
+            found.append(folder)
+    return found
+
+
+class BookPackages(importlib.abc.MetaPathFinder):
+    """Finds xpnet's ``common`` and ``dataset``, with the reader's folders behind them."""
+
+    def find_spec(self, fullname, path=None, target=None):
+        if fullname not in PACKAGES:
+            return None
+        spec = importlib.machinery.PathFinder.find_spec(fullname, [HERE])
+        spec.submodule_search_locations.extend(readers_folders(fullname))
+        return spec
+
+
+def install():
+    """Serve ``common`` and ``dataset`` from xpnet from now on (once)."""
+    if not any(isinstance(finder, BookPackages) for finder in sys.meta_path):
+        sys.meta_path.insert(0, BookPackages())

@@ -1,0 +1,79 @@
+"""``xpnet-book``: run one of the book's scripts (or a reader's own) on xpnet."""
+import os
+import pickle
+import runpy
+import sys
+import sysconfig
+import traceback
+
+from .. import backend
+from ..backend.random import use_numpy_global
+from ..cli.common import Parser, run
+from ..errors import XpnetError
+from ..serialization import RestrictedUnpickler
+from .importer import install
+
+
+def build_parser():
+    p = Parser(prog="xpnet-book", description="Run a script written for the book's 'common' and "
+               "'dataset' packages (the book's own, or yours) with those packages served by "
+               "xpnet: the book's numbers, computed by xpnet's kernels. Run it where you would "
+               "run 'python SCRIPT', e.g. in the book's ch07 folder.")
+    p.add_argument("--seed", type=int, default=None,
+                   help="np.random.seed(SEED) before the script runs (default: not seeded)")
+    p.add_argument("script", help="the Python file to run")
+    p.add_argument("args", nargs="...", help="arguments for the script (its sys.argv[1:])")
+    return p
+
+
+_REAL_LOAD = pickle.load
+_INSTALLED = tuple(os.path.abspath(sysconfig.get_paths()[key]) + os.sep
+                   for key in ("stdlib", "platstdlib", "purelib", "platlib"))
+
+
+def _guarded_load(file, **kwargs):
+    """``pickle.load`` for the reader's code: the book's parameter pickles, through the
+    restricted unpickler. Installed libraries (Numba's cache, for one) keep the real one."""
+    caller = os.path.abspath(sys._getframe(1).f_code.co_filename)
+    if caller.startswith(_INSTALLED):
+        return _REAL_LOAD(file, **kwargs)
+    return RestrictedUnpickler(file).load()
+
+
+def prepare():
+    """Everything the book face changes in this process, before a script runs."""
+    backend.set_dtype(os.environ.get("XPNET_DTYPE") or "float64")
+    use_numpy_global(True)
+    install()
+    pickle.load = _guarded_load
+
+
+def run_script(script, args=(), seed=None):
+    """Run ``script`` as ``__main__`` with ``args`` as its arguments, on the book face."""
+    if not os.path.isfile(script):
+        raise XpnetError(f"{script}: no such file")
+    prepare()
+    if seed is not None:
+        import numpy
+        numpy.random.seed(seed)
+    sys.argv = [script, *args]
+    sys.path[0] = os.path.dirname(os.path.abspath(script))
+    try:
+        runpy.run_path(script, run_name="__main__")
+    except Exception as e:  # the script's own error: its traceback, as python would print it
+        tb = e.__traceback__
+        while tb is not None and not _in_script(tb, script):
+            tb = tb.tb_next
+        traceback.print_exception(type(e), e, tb)
+        return 1
+    return 0
+
+
+def _in_script(tb, script):
+    return os.path.abspath(tb.tb_frame.f_code.co_filename) == os.path.abspath(script)
+
+
+def main(argv=None):
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    return run(parser.prog, run_script, args.script, args.args, args.seed)
