@@ -8,6 +8,8 @@ the new ones: that is the one place where references are kept in step.
 """
 from collections import OrderedDict
 
+import numpy as np
+
 from ..backend import asnumpy, device_of, get_device, get_dtype, parse_device
 from ..backend.random import host_rng
 from ..errors import DataError, DeviceMismatchError, DTypeError, ShapeError
@@ -81,7 +83,7 @@ class Network:
         for i in range(0, x.shape[0], batch_size):
             y = self.predict(x[i:i + batch_size], train_flg=False)
             correct += xp.sum(xp.argmax(y, axis=1) == t[i:i + batch_size])
-        return float(correct) / x.shape[0]
+        return np.float64(float(correct) / x.shape[0])  # a NumPy float, as the book's
 
     def gradient(self, x, t):
         """Gradients of the loss by backpropagation, keyed like ``params``.
