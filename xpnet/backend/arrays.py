@@ -19,6 +19,8 @@ def get_array_module(*arrays):
     Raises DeviceMismatchError naming both devices when the arrays live on
     different devices, instead of CuPy's implicit-conversion TypeError later.
     """
+    if cupy_if_loaded() is None:  # no CuPy, no GPU arrays: the common case, made cheap
+        return numpy
     found = None
     for a in arrays:
         if a is None or numpy.isscalar(a):
