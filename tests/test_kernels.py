@@ -121,9 +121,14 @@ def test_bad_arguments(call, message):
         call()
 
 
-def test_integer_input_is_refused():
-    with pytest.raises(DTypeError, match="expected float32 or float64 data, got int64"):
-        im2col(np.zeros((1, 1, 4, 4), dtype=np.int64), 2, 2)
+@pytest.mark.parametrize("dtype", [np.int64, np.uint8, np.float16, np.bool_])
+def test_other_real_input_is_computed_in_float64_as_the_book_does(dtype, rng):
+    x = (rng.random((2, 3, 5, 5)) * 4).astype(dtype)
+    col = im2col(x, 3, 3, 1, 1)
+    assert col.dtype == np.float64
+    np.testing.assert_array_equal(col, book_im2col(x.astype(np.float64), 3, 3, 1, 1))
+    with pytest.raises(DTypeError, match="expected float32 or float64 data, got complex128"):
+        im2col(x.astype(np.complex128), 3, 3)
 
 
 @pytest.mark.parametrize("chunk_bytes", [1, 3000, 1 << 21])  # one image, some, all at once

@@ -19,12 +19,13 @@ gives for a network's loss, much faster, using forward computations only:
   multiplies only zeros, a column unchanged after ReLU) get exactly 0, as the
   loop gives them, without being evaluated.
 """
+import sys
+
 import numpy as np
 
 from .backend import get_array_module
 from .functions import label_indices
 from .kernels import im2col
-from .kernels.jit import njit_cached
 from .layers import Affine, BatchNormalization, Convolution, Dropout, Relu, Sigmoid
 
 H = 1e-4
@@ -56,27 +57,18 @@ def numerical_gradient(f, x):
 
 
 def _is_numba_function(f):
+    if "numba" not in sys.modules:  # nothing can have compiled f with Numba: no need to load it
+        return False
     from numba.core.registry import CPUDispatcher
     return isinstance(f, CPUDispatcher)
 
 
-@njit_cached()
-def _numba_loop(f, x, flat_x, flat_grad, h):
-    for i in range(flat_x.size):
-        tmp = flat_x[i]
-        flat_x[i] = tmp + h
-        fxh1 = f(x)
-        flat_x[i] = tmp - h
-        fxh2 = f(x)
-        flat_grad[i] = (fxh1 - fxh2) / (2 * h)
-        flat_x[i] = tmp
-
-
 def _numba_gradient(f, x):
     """The book's loop compiled together with a Numba-compiled ``f``."""
+    from .kernels.cpu import numerical_gradient_loop
     x = np.asarray(x)
     grad = np.zeros_like(x)
-    _numba_loop(f, x, x.reshape(-1), grad.reshape(-1), H)
+    numerical_gradient_loop(f, x, x.reshape(-1), grad.reshape(-1), H)
     return grad
 
 

@@ -4,8 +4,12 @@ Each function checks its arguments, looks at its input's device once, and
 calls the Numba implementation (CPU, ``cpu.py``) or the CuPy one (GPU,
 ``gpu.py``). Layers call these and never branch on the device.
 """
+import numpy
+
 from ..backend import device_of
 from ..errors import DTypeError, ShapeError
+from .expressions import (PARALLEL_MIN_SIZE, adam_expressions, relu_backward_expression,
+                          relu_forward_expression)
 
 
 def output_size(in_size, filter_size, stride, pad):
@@ -169,8 +173,15 @@ def cross_entropy_rows(scores, labels, eps=1e-7):
     return _implementation(scores).cross_entropy_rows(scores, labels, eps)
 
 
+def _small_on_cpu(array):
+    """True for a CPU array small enough for one NumPy pass (see expressions.PARALLEL_MIN_SIZE)."""
+    return array.size < PARALLEL_MIN_SIZE and not device_of(array).is_gpu
+
+
 def relu_forward(x):
     """max(0, x) as a new array, in one parallel pass on the CPU for large arrays."""
+    if _small_on_cpu(x):
+        return relu_forward_expression(numpy, x)
     return _implementation(x).relu_forward(x)
 
 
@@ -179,6 +190,8 @@ def relu_backward(dout, out):
     if dout.shape != out.shape:
         raise ShapeError(f"relu_backward: dout {tuple(dout.shape)} does not match the forward "
                          f"output {tuple(out.shape)}")
+    if _small_on_cpu(dout):
+        return relu_backward_expression(numpy, dout, out)
     return _implementation(dout).relu_backward(dout, out)
 
 
@@ -192,6 +205,8 @@ def adam_update(param, grad, m, v, lr_t, beta1, beta2, eps):
         if array.shape != param.shape:
             raise ShapeError(f"adam_update: {name} has shape {tuple(array.shape)}, the "
                              f"parameter {tuple(param.shape)}")
+    if _small_on_cpu(param):
+        return adam_expressions(numpy, param, grad, m, v, lr_t, beta1, beta2, eps)
     _implementation(param).adam_update(param, grad, m, v, lr_t, beta1, beta2, eps)
 
 

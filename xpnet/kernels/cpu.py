@@ -14,7 +14,8 @@ it equals the book's result bit for bit.
 import numpy as np
 from numba import prange, uint64 as U
 
-from .expressions import adam_expressions, relu_backward_expression, relu_forward_expression
+from .expressions import (PARALLEL_MIN_SIZE, adam_expressions, relu_backward_expression,
+                          relu_forward_expression)
 from .jit import njit_cached
 
 
@@ -240,10 +241,6 @@ def cross_entropy_rows(scores, labels, eps):
                                scores.dtype.type(eps))
 
 
-# Below this many elements one NumPy pass is quicker than waking the threads.
-PARALLEL_MIN_SIZE = 1 << 16
-
-
 @njit_cached(parallel=True)
 def _relu_forward(x, out):
     for i in prange(x.size):
@@ -289,3 +286,16 @@ def adam_update(param, grad, m, v, lr_t, beta1, beta2, eps):
     scalar = param.dtype.type  # Python floats meet arrays in the arrays' dtype, as in NumPy
     _adam_update(param.reshape(-1), grad.reshape(-1), m.reshape(-1), v.reshape(-1),
                  scalar(lr_t), scalar(1 - beta1), scalar(1 - beta2), scalar(eps))
+
+
+@njit_cached()
+def numerical_gradient_loop(f, x, flat_x, flat_grad, h):
+    """The book's central-difference loop over ``x``'s elements, for a Numba-compiled ``f``."""
+    for i in range(flat_x.size):
+        tmp = flat_x[i]
+        flat_x[i] = tmp + h
+        fxh1 = f(x)
+        flat_x[i] = tmp - h
+        fxh2 = f(x)
+        flat_grad[i] = (fxh1 - fxh2) / (2 * h)
+        flat_x[i] = tmp

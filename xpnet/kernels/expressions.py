@@ -5,6 +5,10 @@ there); the CPU uses them for small or non-contiguous arrays. One definition
 for both keeps the two devices' results the same, NaN included.
 """
 
+# Below this many elements one NumPy pass is quicker than waking the CPU kernels' threads, and
+# the kernels (and Numba, 0.2 s to import) need not even be loaded.
+PARALLEL_MIN_SIZE = 1 << 16
+
 
 def relu_forward_expression(xp, x):
     """max(0, x); a NaN stays NaN, as in the book's Relu."""
