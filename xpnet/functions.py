@@ -76,9 +76,13 @@ def cross_entropy_error(y, t):
     if y.ndim != 2 or y.shape[0] == 0:
         raise ShapeError(f"cross_entropy_error: expected scores (N, classes) with N >= 1, got "
                          f"shape {tuple(y.shape)}")
-    labels = label_indices(y, t)
-    batch_size = y.shape[0]
-    return -xp.sum(xp.log(y[xp.arange(batch_size), labels] + 1e-7)) / batch_size
+    return mean_log_loss(y, label_indices(y, t))
+
+
+def mean_log_loss(y, labels):
+    """Mean of -log(y[row, label] + 1e-7) over the rows, for checked integer ``labels``."""
+    xp = get_array_module(y)
+    return -xp.sum(xp.log(y[xp.arange(y.shape[0]), labels] + 1e-7)) / y.shape[0]
 
 
 def softmax_loss(X, t):
