@@ -14,8 +14,6 @@ import textwrap
 import numpy as np
 import pytest
 
-from helpers import ROOT
-
 
 def xpnet_book(script_dir, script, *args, env=None, cwd=None):
     full_env = dict(os.environ, MPLBACKEND="Agg", **(env or {}))

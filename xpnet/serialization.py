@@ -1,8 +1,8 @@
 """Parameters on disk: a safe native format, and the book's pickles read safely.
 
-xpnet saves parameters as ``.npz`` (NumPy's zip of arrays, read with
-``allow_pickle=False``), written atomically. The book's ``.pkl`` files are read
-by ``RestrictedUnpickler``, which admits only NumPy arrays, dtypes and plain
+xpnet saves parameters as ``.npz`` (NumPy's zip of arrays, never unpickled),
+written atomically. The book's ``.pkl`` files are read by
+``safe_pickle.RestrictedUnpickler``, which builds only NumPy arrays and plain
 containers: a pickle that names anything else is refused before anything in it
 runs.
 """
@@ -12,57 +12,12 @@ import os
 import pickle
 import zipfile
 import zlib
-from collections import OrderedDict
 
 import numpy as np
 
 from .errors import DataError
 from .files import atomic_write
-
-def _reconstruct(subtype, shape, dtype):
-    """NumPy's ``_reconstruct``, limited to what NumPy's own pickles ask of it: an empty array.
-
-    The data arrive afterwards, and must then fit the shape; an array may
-    never be allocated from a shape alone (a few bytes could claim gigabytes).
-    """
-    if subtype is not np.ndarray or tuple(shape) != (0,):
-        raise pickle.UnpicklingError(f"refused an array of shape {shape!r} without its data")
-    return np.ndarray((0,), dtype=dtype)
-
-
-def _encode(text, encoding):
-    """``_codecs.encode`` as protocol 2 uses it: array bytes kept as latin-1 text."""
-    if encoding not in ("latin1", "latin-1") or not isinstance(text, str):
-        raise pickle.UnpicklingError(f"refused to encode with {encoding!r}")
-    return text.encode("latin1")
-
-
-def _numpy_core(name):
-    module = getattr(np, "_core", None) or np.core
-    return getattr(getattr(module, "multiarray" if name != "_frombuffer" else "numeric"), name)
-
-
-# The only globals a parameter pickle may name: what NumPy uses to rebuild arrays.
-_ALLOWED_GLOBALS = {
-    ("numpy", "ndarray"): lambda: np.ndarray,
-    ("numpy", "dtype"): lambda: np.dtype,
-    ("collections", "OrderedDict"): lambda: OrderedDict,
-    ("_codecs", "encode"): lambda: _encode,
-}
-for _core in ("numpy.core", "numpy._core"):  # NumPy 2 moved numpy.core to numpy._core
-    _ALLOWED_GLOBALS[(f"{_core}.multiarray", "_reconstruct")] = lambda: _reconstruct
-    _ALLOWED_GLOBALS[(f"{_core}.multiarray", "scalar")] = lambda: _numpy_core("scalar")
-    _ALLOWED_GLOBALS[(f"{_core}.numeric", "_frombuffer")] = lambda: _numpy_core("_frombuffer")
-
-
-class RestrictedUnpickler(pickle.Unpickler):
-    """An Unpickler that refuses every global except those NumPy arrays are made of."""
-
-    def find_class(self, module, name):
-        if (module, name) not in _ALLOWED_GLOBALS:
-            raise pickle.UnpicklingError(f"refused to load {module}.{name}: only NumPy arrays "
-                                         f"and plain containers are allowed")
-        return _ALLOWED_GLOBALS[(module, name)]()
+from .safe_pickle import loads as safe_loads
 
 
 def _check_arrays(arrays, path):
@@ -81,13 +36,13 @@ def load_pickle(path):
     """Read one of the book's parameter pickles through RestrictedUnpickler."""
     try:
         with open(path, "rb") as f:  # read whole: a length inside the pickle never sizes a read
-            data = RestrictedUnpickler(io.BytesIO(f.read())).load()
+            data = safe_loads(f.read())
     except FileNotFoundError:
         raise DataError(f"{path}: no such file") from None
     except IsADirectoryError:
         raise DataError(f"{path}: is a folder, not a parameter file") from None
     except (pickle.UnpicklingError, EOFError, ValueError, TypeError, AttributeError, IndexError,
-            KeyError, LookupError, MemoryError, OverflowError, RecursionError,
+            KeyError, LookupError, MemoryError, OverflowError, RecursionError, SystemError,
             UnicodeError) as e:
         raise DataError(f"{path}: not a loadable parameter pickle ({type(e).__name__}: {e})") \
             from None
@@ -143,8 +98,11 @@ def _read_npz(path):
             limit = info.file_size
             if info.compress_type != zipfile.ZIP_STORED:
                 limit = min(limit, _MAX_DEFLATE_RATIO * info.compress_size + 4096)
-            with archive.open(info) as member:
-                data = member.read(limit + 1)
+            try:
+                with archive.open(info) as member:
+                    data = member.read(limit + 1)
+            except (RuntimeError, NotImplementedError) as e:  # encrypted, unknown compression
+                raise ValueError(f"member {info.filename!r} cannot be read ({e})") from None
             if len(data) > limit:
                 raise ValueError(f"member {info.filename!r} unpacks to more than it declares")
             arrays[name] = _parse_npy(data, name)

@@ -10,7 +10,7 @@ from .. import backend
 from ..backend.random import use_numpy_global
 from ..cli.common import Parser, run
 from ..errors import XpnetError
-from ..serialization import RestrictedUnpickler
+from .. import safe_pickle
 from .importer import install
 
 
@@ -37,7 +37,7 @@ def _guarded_load(file, **kwargs):
     caller = os.path.abspath(sys._getframe(1).f_code.co_filename)
     if caller.startswith(_INSTALLED):
         return _REAL_LOAD(file, **kwargs)
-    return RestrictedUnpickler(file).load()
+    return safe_pickle.loads(file.read())
 
 
 def prepare():
