@@ -119,8 +119,9 @@ def test_a_folder_in_use_is_refused_naming_the_process(tmp_path, data_dir):
 
 def test_ctrl_c_before_training_exits_cleanly(tmp_path):
     """Ctrl-C while the data loads (or kernels compile): exit 130, one line, nothing saved."""
-    result = subprocess.run([sys.executable, "-c", "import os, signal, sys, xpnet.cli.train as c; "
-                             "c.load_data = lambda *a: os.kill(os.getpid(), signal.SIGINT); "
+    result = subprocess.run([sys.executable, "-c", "import os, signal, sys, time, "
+                             "xpnet.cli.train as c; c.load_data = lambda *a: "
+                             "(os.kill(os.getpid(), signal.SIGINT), time.sleep(60)); "
                              f"sys.exit(c.main(['--out', {str(tmp_path / 'o')!r}]))"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 130, result.stderr
