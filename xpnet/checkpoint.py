@@ -16,9 +16,15 @@ _META_TYPES = {"epoch": int, "step_in_epoch": int, "rng": dict, "train_loss_list
                "train_acc_list": list, "test_acc_list": list, "settings": dict}
 
 
-def save_checkpoint(path, network, trainer, settings=None):
-    """Write network parameters, optimizer state and trainer progress to ``path``."""
+def save_checkpoint(path, network, trainer, settings=None, write=True):
+    """Write network parameters, optimizer state and trainer progress to ``path``.
+
+    A distributed trainer's state is gathered from every rank, so every rank
+    calls this; only one (``write``) writes the file.
+    """
     state = trainer.state_dict()
+    if not write:
+        return
     meta = dict(state["meta"], settings=settings or {})
     arrays = {f"param/{k}": v for k, v in network.state_dict().items()}
     arrays.update({f"opt/{k}": v for k, v in state["optimizer"].items() if k != "iter"})

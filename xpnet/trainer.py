@@ -17,6 +17,14 @@ Two schedules:
 
 Either way the data are checked once, up front: as many labels as samples,
 labels that fit the network, no NaN or infinity in the images.
+
+Given ``comm`` (``xpnet.distributed``), the epochs schedule trains data-parallel
+over the ranks of an MPI job: rank 0's initial parameters and epoch order go to
+every rank, each rank computes the gradient of its share of each mini-batch,
+and one Allreduce per step gives every rank the gradient (and loss) of the
+whole mini-batch, so every rank makes the same update. The accuracies are
+scored by all ranks together, each on its share of the images, and a request
+to stop is agreed on by all ranks in the same Allreduce.
 """
 import math
 
@@ -52,9 +60,11 @@ class Trainer:
 
     def __init__(self, network, x_train, t_train, x_test, t_test, epochs=20, mini_batch_size=100,
                  optimizer="SGD", optimizer_param=None, evaluate_sample_num_per_epoch=None,
-                 verbose=True, schedule="book", sync_every=20):
+                 verbose=True, schedule="book", sync_every=20, comm=None):
         if schedule not in SCHEDULES:
             raise ValueError(f"Trainer: schedule must be one of {SCHEDULES}, got {schedule!r}")
+        if comm is not None and schedule != "epochs":
+            raise ValueError("Trainer: distributed training (comm) needs schedule='epochs'")
         if epochs < 0 or mini_batch_size < 1:
             raise ValueError(f"Trainer: epochs must be >= 0 and mini_batch_size >= 1, got "
                              f"{epochs} and {mini_batch_size}")
@@ -63,6 +73,9 @@ class Trainer:
                              f"{evaluate_sample_num_per_epoch}")
         self.network = network
         self.schedule = schedule
+        self.comm = comm
+        if comm is not None:
+            comm.bcast_params(network.params)  # every rank starts from rank 0's weights
         device = device_of(next(iter(network.params.values())))
         self.x_train, self.x_test = device.send(x_train), device.send(x_test)
         classes = _num_classes(network, self.x_train)
@@ -87,6 +100,7 @@ class Trainer:
         self.order = None
         self.train_loss_list, self.train_acc_list, self.test_acc_list = [], [], []
         self._pending = []  # losses still on the device
+        self._stop_voted = False  # (distributed) every rank agreed in the last step to stop
 
     # -- training ---------------------------------------------------------------------
     @property
@@ -98,29 +112,67 @@ class Trainer:
     def finished(self):
         return self.current_epoch >= self.epochs and not self.needs_evaluation
 
-    def steps(self):
+    def steps(self, should_stop=None):
         """Run the rest of the current epoch, one mini-batch at a time, yielding after each step.
 
         Between two yields the trainer is in a state that ``state_dict`` can
         save: the epoch counter moves on as soon as the epoch's last step is done.
+        (Distributed, ``should_stop`` is asked during each step, for the ranks' vote.)
         """
         self._require("epochs", "steps")
         if self.order is None:
-            self.order = random.host_rng().permutation(self.train_size)
+            self.order = self._new_order()
         order = device_of(self.x_train).send(self.order)  # once per epoch, not once per step
         for step in range(self.step_in_epoch, self.iter_per_epoch):
             index = order[step * self.batch_size:(step + 1) * self.batch_size]
-            x, t = self.x_train[index], self.t_train[index]
-            grads = self.network.gradient(x, t)
-            self.optimizer.update(self.network.params, grads)
-            loss = getattr(self.network, "last_loss", None)  # xpnet's networks keep it
-            self._pending.append(self.network.loss(x, t) if loss is None else loss)
+            if self.comm is None:
+                self._pending.append(self._step(index))
+            else:
+                self._pending.append(self._distributed_step(index, should_stop))
             self.step_in_epoch, self.current_iter = step + 1, self.current_iter + 1
             if self.step_in_epoch == self.iter_per_epoch:
                 self.current_epoch, self.step_in_epoch, self.order = self.current_epoch + 1, 0, None
             if len(self._pending) >= self.sync_every or self.step_in_epoch == 0:
                 self._flush()
             yield
+
+    def _new_order(self):
+        """The order of this epoch's samples (rank 0's, on every rank)."""
+        if self.comm is None:
+            return random.host_rng().permutation(self.train_size)
+        mine = (random.host_rng().permutation(self.train_size) if self.comm.is_lead
+                else np.empty(self.train_size))
+        return self.comm.bcast_array(mine.astype(np.int64, copy=False))
+
+    def _step(self, index):
+        """One update on the samples ``index``; returns the mini-batch's loss."""
+        x, t = self.x_train[index], self.t_train[index]
+        grads = self.network.gradient(x, t)
+        self.optimizer.update(self.network.params, grads)
+        loss = getattr(self.network, "last_loss", None)  # xpnet's networks keep it
+        return self.network.loss(x, t) if loss is None else loss
+
+    def _distributed_step(self, index, should_stop):
+        """One update of every rank on the samples ``index``, each rank computing its share.
+
+        Returns the loss of the whole mini-batch; sets ``_stop_voted`` when
+        any rank's ``should_stop()`` was true.
+        """
+        mine = index[self.comm.share(len(index))]
+        weight = len(mine) / len(index)
+        if len(mine):
+            x, t = self.x_train[mine], self.t_train[mine]
+            grads = self.network.gradient(x, t)
+            loss = getattr(self.network, "last_loss", None)
+            loss = self.network.loss(x, t) if loss is None else loss
+        else:  # a last mini-batch smaller than the number of ranks
+            grads = {k: get_array_module(p).zeros_like(p) for k, p in self.network.params.items()}
+            loss = 0.0
+        vote = 1.0 if should_stop and should_stop() else 0.0
+        grads, (loss, votes) = self.comm.reduce_gradients(grads, weight, (loss * weight, vote))
+        self.optimizer.update(self.network.params, grads)
+        self._stop_voted = bool(votes > 0)
+        return loss.copy()  # the buffer is reused next step
 
     def _flush(self):
         """Bring the pending losses to the host; stop with the likely cause if training diverged."""
@@ -162,16 +214,37 @@ class Trainer:
             if index is not None:
                 index = device_of(x).send(index)
                 x, t = x[index], t[index]
-            correct = 0
-            for i in range(0, len(x), EVAL_CHUNK):
-                if should_stop and should_stop():
-                    return None
-                part = x[i:i + EVAL_CHUNK]
-                correct += round(self.network.accuracy(part, t[i:i + EVAL_CHUNK]) * len(part))
-            accuracies.append(correct / len(x))
+            accuracy = self.score(x, t, should_stop)
+            if accuracy is None:
+                return None
+            accuracies.append(accuracy)
         self.train_acc_list.append(accuracies[0])
         self.test_acc_list.append(accuracies[1])
         return tuple(accuracies)
+
+    def score(self, x, t, should_stop=None):
+        """The network's accuracy on (x, t), EVAL_CHUNK samples at a time; None if stopped.
+
+        Distributed, each rank scores its share of every chunk with rank 0's
+        running statistics, and the counts are summed: the same accuracy as
+        one process.
+        """
+        buffers = self.network.buffers() if self.comm is not None else None
+        if buffers:
+            self.comm.bcast_params(buffers)
+        correct = 0
+        for i in range(0, len(x), EVAL_CHUNK):
+            if should_stop and should_stop():
+                return None
+            part, labels = x[i:i + EVAL_CHUNK], t[i:i + EVAL_CHUNK]
+            if self.comm is not None:
+                mine = self.comm.share(len(part))
+                part, labels = part[mine], labels[mine]
+            if len(part):
+                correct += round(self.network.accuracy(part, labels) * len(part))
+        if self.comm is not None:
+            correct = int(self.comm.sum([correct])[0])
+        return correct / len(x)
 
     def fit(self, on_step=None, on_epoch=None, should_stop=None):
         """Train and evaluate until all epochs are done, or until ``should_stop()`` is true.
@@ -181,23 +254,32 @@ class Trainer:
         (The epochs schedule's.)
         """
         self._require("epochs", "fit")
+        stop = self._agreed(should_stop)
         with values_checked():  # every label was checked in __init__
             while not self.finished:
-                if should_stop and should_stop():
+                if stop():
                     return False
                 if self.needs_evaluation:
-                    accuracies = self.evaluate(should_stop)
+                    accuracies = self.evaluate(stop)
                     if accuracies is None:
                         return False
                     if on_epoch:
                         on_epoch(*accuracies)
                     continue
-                for _ in self.steps():
+                for _ in self.steps(should_stop):
                     if on_step:
                         on_step()
-                    if should_stop and should_stop():
+                    if self._stop_voted if self.comm else stop():
                         return False
         return True
+
+    def _agreed(self, should_stop):
+        """``should_stop`` as a question every rank answers alike (any rank's yes is a yes)."""
+        def asked():
+            return bool(should_stop and should_stop())
+        if self.comm is None:
+            return asked
+        return lambda: self.comm.any(asked())
 
     def train_step(self):
         """One step of the book's schedule (see the module), as the book's ``train_step``."""
@@ -249,9 +331,12 @@ class Trainer:
         """Everything needed to continue exactly where this trainer is (JSON-able + arrays)."""
         self._require("epochs", "state_dict")
         self._flush()
+        rng = random.get_state()
+        if self.comm is not None:  # every rank's generator: their dropout masks differ
+            rng = {"ranks": self.comm.mpi.gather(rng, root=0)}
         return {
             "meta": {"epoch": self.current_epoch, "step_in_epoch": self.step_in_epoch,
-                     "rng": random.get_state(), "train_loss_list": self.train_loss_list,
+                     "rng": rng, "train_loss_list": self.train_loss_list,
                      "train_acc_list": self.train_acc_list, "test_acc_list": self.test_acc_list},
             "order": self.order,
             "optimizer": self.optimizer.state_dict(),
@@ -261,13 +346,24 @@ class Trainer:
         meta = state["meta"]
         self.current_epoch, self.step_in_epoch = meta["epoch"], meta["step_in_epoch"]
         self.current_iter = self.current_epoch * self.iter_per_epoch + self.step_in_epoch
-        random.set_state(meta["rng"])
+        self._restore_rng(meta["rng"])
         self.train_loss_list = list(meta["train_loss_list"])
         self.train_acc_list = list(meta["train_acc_list"])
         self.test_acc_list = list(meta["test_acc_list"])
         self.order = state["order"]
         self._pending = []
         self.optimizer.load_state_dict(state["optimizer"], self.network.params)
+
+    def _restore_rng(self, rng):
+        """This rank's generator state from a checkpoint of any number of ranks.
+
+        A rank the checkpoint has no state for (more ranks now than then)
+        keeps the generator it was seeded with.
+        """
+        states = rng["ranks"] if "ranks" in rng else [rng]
+        rank = self.comm.rank if self.comm is not None else 0
+        if rank < len(states):
+            random.set_state(states[rank])
 
 
 def _num_classes(network, x):

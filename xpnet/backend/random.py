@@ -14,6 +14,7 @@ import numpy
 from .device import cupy_if_loaded
 
 _seed = None
+_rank = 0
 _own = numpy.random.default_rng()
 _numpy_global = False
 _gpu = {}
@@ -35,13 +36,18 @@ class _NumpyGlobal:
         return numpy.random.choice(n, size)
 
 
-def seed(value):
-    """Seed every generator xpnet uses, on every device, so runs repeat."""
-    global _seed, _own
-    _seed = int(value)
-    _own = numpy.random.default_rng(_seed)
+def seed(value, rank=0):
+    """Seed every generator xpnet uses, on every device, so runs repeat.
+
+    ``rank`` (distributed training) gives each rank of a job its own streams
+    (its own dropout masks); rank 0's are those of a single process.
+    """
+    global _seed, _rank, _own
+    _seed, _rank = int(value), int(rank)
+    key = _seed if _rank == 0 else [_seed, _rank]
+    _own = numpy.random.default_rng(key)
     if _numpy_global:
-        numpy.random.seed(_seed)
+        numpy.random.seed(key)
     _gpu.clear()
 
 
@@ -84,7 +90,8 @@ def rand_like(x):
     if cupy is not None and isinstance(x, cupy.ndarray):
         device = x.device.id
         if device not in _gpu:
-            _gpu[device] = cupy.random.RandomState(None if _seed is None else _seed + device)
+            _gpu[device] = cupy.random.RandomState(
+                None if _seed is None else _seed + device + 1_000_003 * _rank)
         dtype = x.dtype if x.dtype.kind == "f" else numpy.float32
         with x.device:
             return _gpu[device].random_sample(x.shape, dtype=dtype)

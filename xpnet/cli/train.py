@@ -5,12 +5,19 @@ checkpoint after every epoch, metrics.json / metrics.csv and PNG plots; the
 folder is locked while the run uses it. ``--resume`` continues the latest
 run (or ``--out``'s) exactly where it stopped. Ctrl-C stops after the current
 step and saves; a second Ctrl-C quits without saving.
+
+Under ``mpiexec -n N`` (or with ``--distributed``) the N processes train one
+network data-parallel (``xpnet.distributed``); rank 0 alone prints and writes
+the run folder, and a rank that fails ends the whole job.
 """
+import io
 import math
 import os
 import signal
 import sys
 import time
+import traceback
+from contextlib import nullcontext, redirect_stderr
 
 import numpy as np
 
@@ -19,6 +26,7 @@ from ..checkpoint import read_checkpoint, save_checkpoint
 from ..errors import XpnetError
 from ..files import DirectoryLock
 from ..kernels.jit import on_first_compile
+from ..launcher import mpi_launch
 from ..models.registry import MODELS, OPTION_DEFAULTS, build_model, model_options, takes_images
 from ..optimizers import OPTIMIZERS
 from ..runs import (CHECKPOINT, accuracy_labels, epoch_mean_losses, holds_run, latest_run,
@@ -89,6 +97,9 @@ def build_parser():
                    help="start afresh in an --out folder that holds an earlier run")
     p.add_argument("--no-progress", action="store_true",
                    help="no progress bar (it is off anyway when stderr is not a terminal)")
+    p.add_argument("--distributed", action="store_true",
+                   help="train data-parallel over the processes of mpiexec -n N (on by itself "
+                        "under mpiexec with N > 1; needs pip install 'xpnet[mpi]')")
     return p
 
 
@@ -188,11 +199,24 @@ def load_data(settings, data_dir):
     return load(normalize=True, flatten=not takes_images(settings["model"]), data_dir=data_dir)
 
 
-def train(args, given):
+def connect(args):
+    """The communicator of this job's ranks when training distributed, else None."""
+    if not (args.distributed or mpi_launch() is not None):
+        return None
+    from ..distributed import create_communicator
+    return create_communicator()
+
+
+def train(args, given, comm=None):
+    lead = comm is None or comm.is_lead
     backend.set_device(args.device) if args.device else backend.get_device()
-    folder = choose_folder(args, given)
-    with DirectoryLock(folder):
-        if args.overwrite:
+    if comm is not None and backend.get_device().is_gpu:
+        backend.set_device(f"gpu:{comm.local_rank}")  # one GPU per rank of this machine
+    folder = choose_folder(args, given) if lead else None
+    if comm is not None:
+        folder = comm.bcast(folder)
+    with DirectoryLock(folder) if lead else nullcontext():
+        if args.overwrite and lead:
             _clear(folder)
         restore, epochs = None, args.epochs
         if args.resume:
@@ -203,24 +227,44 @@ def train(args, given):
         settings["lr"] = settings["lr"] or default_lr(settings["model"], settings["optimizer"])
         settings = run_settings(settings)
         backend.set_dtype(settings["dtype"])
-        backend.seed(settings["seed"])
-        (x_train, t_train), (x_test, t_test) = load_data(settings, args.data_dir)
+        backend.seed(settings["seed"], rank=comm.rank if comm else 0)
+        (x_train, t_train), (x_test, t_test) = _lead_first(comm, load_data, settings,
+                                                           args.data_dir)
         network = build_model(settings["model"], **{k: settings[k] for k in
                                                      model_options(settings["model"])})
         trainer = Trainer(network, x_train, t_train, x_test, t_test, epochs=epochs,
                           mini_batch_size=settings["batch_size"], optimizer=settings["optimizer"],
                           optimizer_param={"lr": settings["lr"]},
                           evaluate_sample_num_per_epoch=settings["eval_samples"] or None,
-                          verbose=False, schedule="epochs")
+                          verbose=False, schedule="epochs", comm=comm)
+        session = Session(trainer, settings, folder, progress=not args.no_progress, lead=lead)
         if restore:
             restore(network, trainer)
-            print(f"resumed {folder} after {_progress(trainer)}", file=sys.stderr)
-        print(f"training {type(network).__name__} on {settings['dataset']} ({len(x_train):,} "
-              f"train, {len(x_test):,} test images), {network.device.name}, {settings['dtype']}, "
-              f"{settings['optimizer']} lr={settings['lr']}, into {folder}", file=sys.stderr)
-        session = Session(trainer, settings, folder, progress=not args.no_progress)
-        session.train()
+            session.say(f"resumed {folder} after {_progress(trainer)}")
+        ranks = f" on {comm.size} ranks" if comm else ""
+        session.say(f"training {type(network).__name__} on {settings['dataset']} "
+                    f"({len(x_train):,} train, {len(x_test):,} test images), "
+                    f"{network.device.name}{ranks}, {settings['dtype']}, {settings['optimizer']} "
+                    f"lr={settings['lr']}, into {folder}")
+        if not session.train():
+            return 130
         return session.finish()
+
+
+def _lead_first(comm, load, *args):
+    """``load(*args)`` on rank 0 first (it may download into the cache), then on the others.
+
+    The others' notices (e.g. "using the built-in sample") would repeat rank 0's: not shown.
+    """
+    if comm is None:
+        return load(*args)
+    if not comm.is_lead:
+        comm.barrier()
+        with redirect_stderr(io.StringIO()):
+            return load(*args)
+    result = load(*args)
+    comm.barrier()
+    return result
 
 
 def _clear(folder):
@@ -244,8 +288,9 @@ def _progress(trainer):
 class CtrlC:
     """SIGINT handling for a run: the first Ctrl-C asks to stop after the current step."""
 
-    def __init__(self):
+    def __init__(self, say=True):
         self.requested = False
+        self.say = say  # False on the ranks of a distributed job other than rank 0
 
     def __enter__(self):
         self._previous = signal.signal(signal.SIGINT, self._handle)
@@ -255,8 +300,9 @@ class CtrlC:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        print("\nstopping after this step to save the run (Ctrl-C again to quit without saving)",
-              file=sys.stderr)
+        if self.say:
+            print("\nstopping after this step to save the run (Ctrl-C again to quit without "
+                  "saving)", file=sys.stderr)
 
     def __exit__(self, *exc):
         signal.signal(signal.SIGINT, self._previous)
@@ -265,21 +311,27 @@ class CtrlC:
 class Session:
     """One sitting of a run: the progress shown, the files written, and how it ends."""
 
-    def __init__(self, trainer, settings, folder, progress=True):
+    def __init__(self, trainer, settings, folder, progress=True, lead=True):
         self.trainer, self.settings, self.folder = trainer, settings, folder
         self.checkpoint = os.path.join(folder, CHECKPOINT)
-        self.show_bar = progress
+        self.lead = lead  # the one process (of a distributed job) that prints and writes
+        self.show_bar = progress and lead
         self.bar = None
         self.train_seconds = 0.0
         self.steady = [0, 0.0]  # images and seconds, each epoch's first step left out
         self._epoch_start = self._after_first = None
         self._steps = 0
 
+    def say(self, message):
+        if self.lead:
+            print(message, file=sys.stderr)
+
     # -- the loop ---------------------------------------------------------------------
     def train(self):
+        """Train to the end (True), or until Ctrl-C asked to stop, and save (False)."""
         # A run that diverges is stopped and explained below, not warned about step by step.
         quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
-        with CtrlC() as ctrl_c, on_first_compile(self._compiling), quiet:
+        with CtrlC(self.lead) as ctrl_c, on_first_compile(self._compiling), quiet:
             self._open_bar()
             try:
                 finished = self.trainer.fit(self._on_step, self._on_epoch,
@@ -299,17 +351,19 @@ class Session:
             if not finished:
                 self._close_bar()
                 self._save()
-                write_plots(self.folder, self.trainer)
-                print(f"stopped: saved {self.checkpoint} after {_progress(self.trainer)} "
-                      f"(parameters, optimizer state, {len(self.trainer.train_loss_list)} step "
-                      f"losses, {len(self.trainer.test_acc_list)} epochs' accuracies); continue "
-                      f"with --resume --out {self.folder}", file=sys.stderr)
-                raise SystemExit(130)
+                if self.lead:
+                    write_plots(self.folder, self.trainer)
+                self.say(f"stopped: saved {self.checkpoint} after {_progress(self.trainer)} "
+                         f"(parameters, optimizer state, {len(self.trainer.train_loss_list)} step "
+                         f"losses, {len(self.trainer.test_acc_list)} epochs' accuracies); "
+                         f"continue with --resume --out {self.folder}")
+            return finished
 
     def _compiling(self):
         from tqdm.auto import tqdm
-        tqdm.write("compiling kernels (first run only: they are cached for later runs)...",
-                   file=sys.stderr)
+        if self.lead:
+            tqdm.write("compiling kernels (first run only: they are cached for later runs)...",
+                       file=sys.stderr)
 
     def _open_bar(self):
         """A progress bar for the epoch about to run (none when stderr is not a terminal)."""
@@ -359,14 +413,16 @@ class Session:
         rate = f", {self.steady[0] / self.steady[1]:,.0f} img/s" if self.steady[1] else ""
         labels = accuracy_labels(trainer)
         loss = epoch_mean_losses(trainer)[trainer.current_epoch - 1]
-        print(f"epoch {trainer.current_epoch}/{trainer.epochs}: mean loss {loss:.4f}, accuracy "
-              f"{labels[0]} {train_acc:.4f}, {labels[1]} {test_acc:.4f}{rate}", file=sys.stderr)
+        self.say(f"epoch {trainer.current_epoch}/{trainer.epochs}: mean loss {loss:.4f}, "
+                 f"accuracy {labels[0]} {train_acc:.4f}, {labels[1]} {test_acc:.4f}{rate}")
         self._open_bar()
 
     def _save(self):
+        """Checkpoint and metrics (every rank takes part in gathering the state; rank 0 writes)."""
         save_checkpoint(self.checkpoint, self.trainer.network, self.trainer,
-                        dict(self.settings, epochs=self.trainer.epochs))
-        write_metrics(self.folder, self.trainer, self._summary("training"))
+                        dict(self.settings, epochs=self.trainer.epochs), write=self.lead)
+        if self.lead:
+            write_metrics(self.folder, self.trainer, self._summary("training"))
 
     def _summary(self, status, test_accuracy=None):
         return {"status": status, "test_accuracy": test_accuracy,
@@ -378,7 +434,9 @@ class Session:
     # -- the end ----------------------------------------------------------------------
     def finish(self):
         trainer = self.trainer
-        test_acc = trainer.network.accuracy(trainer.x_test, trainer.t_test)
+        test_acc = trainer.score(trainer.x_test, trainer.t_test)
+        if not self.lead:
+            return 0
         write_metrics(self.folder, trainer, self._summary("finished", test_acc))
         plots = write_plots(self.folder, trainer)
         if not plots:
@@ -398,10 +456,40 @@ def main(argv=None):
     given = explicit_options(argv)
     check_args(parser, args, given)
     try:
-        return run(parser.prog, train, args, given)
+        comm = connect(args)
+    except XpnetError as e:
+        print(f"{parser.prog}: error: {e}", file=sys.stderr)
+        return 1
+    if comm is None:
+        return _single(parser.prog, args, given)
+    return _distributed(parser.prog, args, given, comm)
+
+
+def _single(prog, args, given):
+    try:
+        return run(prog, train, args, given)
     except KeyboardInterrupt:  # while loading the data or building the network
-        print(f"{parser.prog}: interrupted before training started", file=sys.stderr)
+        print(f"{prog}: interrupted before training started", file=sys.stderr)
         return 130
+
+
+def _distributed(prog, args, given, comm):
+    """``train`` on one rank; a failure on any rank ends every rank (never a hang)."""
+    prog = prog if comm.is_lead else f"{prog} (rank {comm.rank})"
+    try:
+        code = run(prog, train, args, given, comm)  # 0 or 130: every rank ends alike
+    except KeyboardInterrupt:  # before training, or a second Ctrl-C: only this rank knows
+        print(f"{prog}: interrupted", file=sys.stderr)
+        code = None
+    except SystemExit as e:
+        code = None if e.code == 130 else e.code
+    except BaseException:
+        traceback.print_exc()
+        code = 1
+    if code not in (0, 130):
+        sys.stderr.flush()
+        comm.abort(code if isinstance(code, int) else 130)
+    return code
 
 
 if __name__ == "__main__":

@@ -148,6 +148,10 @@ class Network:
                 if getattr(layer, attr, None) is not None:
                     yield f"{name}.{attr}", getattr(layer, attr)
 
+    def buffers(self):
+        """The running statistics (BatchNormalization's), keyed 'layer.attr'; the arrays themselves."""
+        return {key: value for key, value in self._state_items() if key not in self.params}
+
     def _assign(self, state):
         """Take new arrays for params and buffers, and point every layer at them."""
         for key, value in state.items():
