@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from helpers import ROOT, assert_same_run
-from mpi_programs import one_step
+from mpi_programs import one_step, own_loop
 from xpnet.backend import random
 from xpnet.launcher import cores_per_rank, mpi_launch
 
@@ -102,6 +102,16 @@ def test_one_step_of_two_ranks_equals_one_process(tmp_path):
 
 
 @needs_mpi
+def test_a_loop_of_ones_own_with_distributed_optimizer(tmp_path):
+    out = tmp_path / "own.npz"
+    result = mpiexec(os.path.join(ROOT, "tests", "mpi_programs", "own_loop.py"), str(out))
+    assert result.returncode == 0, result.stderr
+    two = np.load(out)
+    for key, value in own_loop.reference().items():
+        np.testing.assert_allclose(two[key], value, rtol=1e-10, atol=1e-14, err_msg=key)
+
+
+@needs_mpi
 def test_training_on_two_ranks_matches_one_process_and_repeats(tmp_path, data_dir):
     one = subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), *FAST, "--epochs", "2",
                           "--out", "one"], capture_output=True, text=True, timeout=240,
@@ -140,6 +150,10 @@ def test_ctrl_c_on_two_ranks_saves_and_resume_continues_exactly(tmp_path, data_d
                      data_dir=data_dir, cwd=tmp_path)
     assert whole.returncode == 0, whole.stderr
     assert_same_run(tmp_path / "stopped", tmp_path / "whole")
+    alone = subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), "--resume", "--epochs",
+                            "4", "--out", "whole"], capture_output=True, text=True, timeout=240,
+                           cwd=tmp_path, env=full_env)
+    assert alone.returncode == 0, alone.stderr  # a 2-rank run continues in one process
 
 
 @needs_mpi

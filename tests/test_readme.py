@@ -46,3 +46,15 @@ def test_every_option_named_exists():
     named -= {"--benchmark-enable"}  # pytest-benchmark's, passed through by the report
     missing = sorted(option for option in named if option not in helps)
     assert not missing, f"README names options no command has: {missing}"
+
+
+def test_the_mpi_example_is_the_tested_program():
+    """README's ```py block is, line for line, what tests/mpi_programs/own_loop.py runs."""
+    block = re.search(r"```py\n(.*?)```", README, re.S).group(1)
+    program = open(os.path.join(ROOT, "tests", "mpi_programs", "own_loop.py")).read()
+    program = program.split("these lines are its lines):\n")[1].split("# (end of README")[0]
+
+    def code(text):
+        return [line.strip() for line in text.splitlines()
+                if line.strip() and "(not in README)" not in line]
+    assert code(block) == code(program)
