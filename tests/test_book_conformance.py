@@ -42,5 +42,6 @@ def test_program_prints_the_books_numbers(program, tmp_path, data_dir):
 def test_the_fixture_says_how_it_was_recorded():
     assert FIXTURE["book"]["commit"] == "07b11618cdb5d5f78ad45464de0730efc07b0a4a"
     assert FIXTURE["recorded"]["command"] == "python tests/book/record.py BOOK"
-    programs = {n[:-3] for n in os.listdir(os.path.join(BOOK, "programs")) if n != "show.py"}
+    programs = {n[:-3] for n in os.listdir(os.path.join(BOOK, "programs"))
+                if n.endswith(".py") and n != "show.py"}
     assert programs == set(FIXTURE["outputs"]), "re-record: the programs changed"

@@ -289,7 +289,7 @@ class CtrlC:
     """SIGINT handling for a run: the first Ctrl-C asks to stop after the current step."""
 
     def __init__(self, say=True):
-        self.requested = False
+        self.requested = self.told = False
         self.say = say  # False on the ranks of a distributed job other than rank 0
 
     def __enter__(self):
@@ -300,9 +300,19 @@ class CtrlC:
         if self.requested:
             raise KeyboardInterrupt
         self.requested = True
-        if self.say:
-            print("\nstopping after this step to save the run (Ctrl-C again to quit without "
-                  "saving)", file=sys.stderr)
+
+    def asked(self):
+        """True once Ctrl-C was pressed; the first time, says what happens next.
+
+        (Said here, in the training loop, not in the signal handler: the signal
+        may arrive in the middle of a print to stderr.)
+        """
+        if self.requested and not self.told:
+            self.told = True
+            if self.say:
+                print("\nstopping after this step to save the run (Ctrl-C again to quit without "
+                      "saving)", file=sys.stderr)
+        return self.requested
 
     def __exit__(self, *exc):
         signal.signal(signal.SIGINT, self._previous)
@@ -335,7 +345,7 @@ class Session:
             self._open_bar()
             try:
                 finished = self.trainer.fit(self._on_step, self._on_epoch,
-                                            lambda: ctrl_c.requested)
+                                            ctrl_c.asked)
             except TrainingDiverged as e:
                 self._close_bar()
                 saved = (f"the last checkpoint is {self.checkpoint}, after epoch "
