@@ -1,7 +1,8 @@
 """The benchmark report: Markdown table and chart from a pytest-benchmark JSON file."""
 import json
 
-from xpnet.bench_report import main, markdown
+from xpnet import bench_report
+from xpnet.bench_report import main, markdown, merge
 
 
 def _bench(case, device, impl, median, **info):
@@ -49,3 +50,32 @@ def test_missing_results_and_missing_suite_are_one_line(tmp_path, capsys):
                    f"file with --json"]
     assert main(["--run", "--bench", str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 1
     assert "the suite ships with xpnet's repository" in capsys.readouterr().err
+
+
+def test_merge_keeps_each_benchmarks_median_run():
+    runs = [{"benchmarks": [_bench("c", "cpu", "xpnet", m)]} for m in (0.3, 0.1, 0.2)]
+    merged = merge(runs)["benchmarks"]
+    assert len(merged) == 1 and merged[0]["stats"]["median"] == 0.2
+    assert merged[0]["extra_info"]["run_medians"] == [0.1, 0.2, 0.3]
+
+
+def test_run_times_pytorch_in_processes_of_its_own(tmp_path, monkeypatch):
+    """--run starts one pytest for PyTorch's rows and one for the rest, --repeat times each."""
+    calls = []
+
+    def fake_pytest(command):
+        calls.append(command[command.index("-k") + 1])
+        part = next(a for a in command if a.startswith("--benchmark-json="))[17:]
+        impl = "xpnet" if calls[-1].endswith("(not torch)") else "torch"
+        with open(part, "w") as f:
+            json.dump(dict(RESULTS, benchmarks=[_bench("im2col a", "cpu", impl, len(calls))]), f)
+        return 0
+    monkeypatch.setattr(bench_report.subprocess, "call", fake_pytest)
+    bench = tmp_path / "bench"
+    bench.mkdir()
+    assert main(["--run", "--repeat", "2", "--bench", str(bench), "--out", str(tmp_path),
+                 "-k", "im2col"]) == 0
+    assert calls == ["(im2col) and (not torch)", "(im2col) and (torch)"] * 2
+    merged = json.loads((tmp_path / "results.json").read_text())["benchmarks"]
+    assert len(merged) == 2  # one row each, from two runs each
+    assert not list(tmp_path.glob("results.json.*"))  # the parts are gone
