@@ -125,12 +125,27 @@ def _maxpool_forward(x, pool_h, pool_w, stride, out_h, out_w, out, arg):
 
 
 @njit_cached(parallel=True)
-def _maxpool_backward(dout, arg, pool_w, stride, pad, dx):
-    """dx += dout routed to each window's maximum; one (image, channel) per iteration."""
+def _maxpool_backward(dout, arg, pool_h, pool_w, stride, pad, dx):
+    """dx += dout routed to each window's maximum; one (image, channel) per iteration.
+
+    Without padding every window lies inside dx: the maximum's place is the
+    window's corner plus a small table's offset (no division, no bounds
+    check). With padding, each place is computed and checked.
+    """
     N, C, out_h, out_w = dout.shape
     H, W = dx.shape[2:]
+    offset = np.empty(pool_h * pool_w, dtype=np.uint64)
+    for k in range(pool_h * pool_w):
+        offset[k] = U((k // pool_w) * W + k % pool_w)
     for nc in prange(N * C):
         d, a, g = dout[nc // C, nc % C], arg[nc // C, nc % C], dx[nc // C, nc % C]
+        if pad == 0:
+            plane = g.reshape(-1)
+            for oy in range(out_h):
+                row = U(oy * stride * W)
+                for ox in range(out_w):
+                    plane[row + U(ox * stride) + offset[U(a[oy, ox])]] += d[oy, ox]
+            continue
         for oy in range(out_h):
             for ox in range(out_w):
                 iy = oy * stride + a[oy, ox] // pool_w - pad
@@ -200,7 +215,7 @@ def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
 
 def maxpool_backward(dout, arg, shape, pool_h, pool_w, stride, pad):
     dx = np.zeros(shape, dtype=dout.dtype)
-    _maxpool_backward(np.ascontiguousarray(dout), arg, pool_w, stride, pad, dx)
+    _maxpool_backward(np.ascontiguousarray(dout), arg, pool_h, pool_w, stride, pad, dx)
     return dx
 
 
