@@ -130,7 +130,9 @@ def _maxpool_backward(dout, arg, pool_h, pool_w, stride, pad, dx):
 
     Without padding every window lies inside dx: the maximum's place is the
     window's corner plus a small table's offset (no division, no bounds
-    check). With padding, each place is computed and checked.
+    check), and each thread zeroes the planes it fills, in its own cache
+    (np.zeros beforehand is one thread writing the whole array). With
+    padding, each place is computed and checked, into np.zeros' array.
     """
     N, C, out_h, out_w = dout.shape
     H, W = dx.shape[2:]
@@ -141,6 +143,8 @@ def _maxpool_backward(dout, arg, pool_h, pool_w, stride, pad, dx):
         d, a, g = dout[nc // C, nc % C], arg[nc // C, nc % C], dx[nc // C, nc % C]
         if pad == 0:
             plane = g.reshape(-1)
+            for i in range(plane.size):
+                plane[U(i)] = 0
             for oy in range(out_h):
                 row = U(oy * stride * W)
                 for ox in range(out_w):
@@ -214,7 +218,7 @@ def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
 
 
 def maxpool_backward(dout, arg, shape, pool_h, pool_w, stride, pad):
-    dx = np.zeros(shape, dtype=dout.dtype)
+    dx = (np.empty if pad == 0 else np.zeros)(shape, dtype=dout.dtype)
     _maxpool_backward(np.ascontiguousarray(dout), arg, pool_h, pool_w, stride, pad, dx)
     return dx
 
