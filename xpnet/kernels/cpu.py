@@ -125,31 +125,38 @@ def _maxpool_forward(x, pool_h, pool_w, stride, out_h, out_w, out, arg):
 
 
 @njit_cached(parallel=True)
-def _maxpool_backward(dout, arg, pool_h, pool_w, stride, pad, dx):
-    """dx += dout routed to each window's maximum; one (image, channel) per iteration.
+def _maxpool_backward_unpadded(dout, arg, out_w, pool_h, pool_w, stride, W, dx):
+    """dx = dout routed to each window's maximum, windows without padding; one plane per iteration.
 
-    Without padding every window lies inside dx: the maximum's place is the
-    window's corner plus a small table's offset (no division, no bounds
-    check), and each thread zeroes the planes it fills, in its own cache
-    (np.zeros beforehand is one thread writing the whole array). With
-    padding, each place is computed and checked, into np.zeros' array.
+    All arrays are flat, (planes, ...) in C order. Every window lies inside
+    its plane, so the maximum's place is the window's corner plus a small
+    table's offset: no division, no bounds check. Each thread zeroes the
+    plane it fills, in its own cache (np.zeros beforehand is one thread
+    writing the whole array).
     """
+    planes, windows = dout.shape
+    size = dx.shape[1]
+    out_h = windows // out_w
+    offset = np.empty(pool_h * pool_w, dtype=np.uint64)  # of each place k in the window
+    for k in range(offset.size):
+        offset[k] = U((k // pool_w) * W + k % pool_w)
+    for p in prange(planes):
+        d, a, g = dout[p], arg[p], dx[p]
+        for i in range(size):
+            g[U(i)] = 0
+        for oy in range(out_h):
+            row, at = U(oy * stride * W), U(oy * out_w)
+            for ox in range(out_w):
+                g[row + U(ox * stride) + offset[U(a[at + U(ox)])]] += d[at + U(ox)]
+
+
+@njit_cached(parallel=True)
+def _maxpool_backward(dout, arg, pool_w, stride, pad, dx):
+    """dx += dout routed to each window's maximum, through padding; one plane per iteration."""
     N, C, out_h, out_w = dout.shape
     H, W = dx.shape[2:]
-    offset = np.empty(pool_h * pool_w, dtype=np.uint64)
-    for k in range(pool_h * pool_w):
-        offset[k] = U((k // pool_w) * W + k % pool_w)
     for nc in prange(N * C):
         d, a, g = dout[nc // C, nc % C], arg[nc // C, nc % C], dx[nc // C, nc % C]
-        if pad == 0:
-            plane = g.reshape(-1)
-            for i in range(plane.size):
-                plane[U(i)] = 0
-            for oy in range(out_h):
-                row = U(oy * stride * W)
-                for ox in range(out_w):
-                    plane[row + U(ox * stride) + offset[U(a[oy, ox])]] += d[oy, ox]
-            continue
         for oy in range(out_h):
             for ox in range(out_w):
                 iy = oy * stride + a[oy, ox] // pool_w - pad
@@ -218,8 +225,15 @@ def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
 
 
 def maxpool_backward(dout, arg, shape, pool_h, pool_w, stride, pad):
-    dx = (np.empty if pad == 0 else np.zeros)(shape, dtype=dout.dtype)
-    _maxpool_backward(np.ascontiguousarray(dout), arg, pool_h, pool_w, stride, pad, dx)
+    dout = np.ascontiguousarray(dout)
+    N, C, out_h, out_w = dout.shape
+    if pad == 0:
+        dx = np.empty(shape, dtype=dout.dtype)
+        _maxpool_backward_unpadded(dout.reshape(N * C, -1), arg.reshape(N * C, -1), out_w,
+                                   pool_h, pool_w, stride, shape[3], dx.reshape(N * C, -1))
+        return dx
+    dx = np.zeros(shape, dtype=dout.dtype)
+    _maxpool_backward(dout, arg, pool_w, stride, pad, dx)
     return dx
 
 
