@@ -172,7 +172,8 @@ def test_a_failing_rank_ends_the_whole_job_quickly(tmp_path, data_dir, how):
 
 @needs_mpi
 def test_ranks_on_one_machine_share_its_cores():
-    code = "import xpnet, os; print(os.environ['NUMBA_NUM_THREADS'], os.environ['OMP_NUM_THREADS'])"
+    code = ("import xpnet, os; os.write(1, (os.environ['NUMBA_NUM_THREADS'] + ' ' + "
+            "os.environ['OMP_NUM_THREADS'] + '\\n').encode())")  # one write: ranks never interleave
     result = mpiexec("-c", code)
     assert result.returncode == 0, result.stderr
     share = str(max(1, len(os.sched_getaffinity(0)) // 2))
