@@ -93,41 +93,6 @@ def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
                                        out_h, out_w)
 
 
-def conv_forward(x, W, bias, stride=1, pad=0):
-    """The convolution of (N, C, H, W) ``x`` with filters ``W`` (FN, C, FH, FW), plus ``bias`` (FN,).
-
-    The book's ``im2col(x) @ W`` as (N, FN, out_h, out_w). On the CPU it goes
-    a few images at a time: the column matrix of each group stays in cache and
-    the whole one is never in memory (DeepConvNet at batch 500: 1,146 -> 434 MiB
-    peak), which is why the layer keeps ``x``, not the column matrix.
-    """
-    x = _floating("conv_forward", x)
-    FN, C, FH, FW = W.shape
-    out_h, out_w = _check_geometry("conv_forward", x.shape, FH, FW, stride, pad)
-    if x.shape[1] != C or tuple(bias.shape) != (FN,):
-        raise ShapeError(f"conv_forward: input {tuple(x.shape)}, filters {tuple(W.shape)} and "
-                         f"bias {tuple(bias.shape)} do not fit: expected (N, {C}, H, W) and "
-                         f"({FN},)")
-    return _implementation(x).conv_forward(x, W, bias, stride, pad, out_h, out_w)
-
-
-def conv_filter_grad(x, dout, filter_shape, stride=1, pad=0):
-    """dW of a convolution: channel-major ``dout`` (FN, N*out_h*out_w) times im2col(``x``).
-
-    The column matrix is rebuilt from ``x`` a few images at a time on the CPU
-    (see ``conv_forward``); the result has ``filter_shape`` (FN, C, FH, FW).
-    """
-    x = _floating("conv_filter_grad", x)
-    FN, C, FH, FW = filter_shape
-    out_h, out_w = _check_geometry("conv_filter_grad", x.shape, FH, FW, stride, pad)
-    if tuple(dout.shape) != (FN, x.shape[0] * out_h * out_w) or x.shape[1] != C:
-        raise ShapeError(f"conv_filter_grad: dout {tuple(dout.shape)} and input "
-                         f"{tuple(x.shape)} do not fit filters {tuple(filter_shape)}: expected "
-                         f"({FN}, {x.shape[0] * out_h * out_w}) and (N, {C}, H, W)")
-    return _implementation(dout).conv_filter_grad(x, dout, tuple(filter_shape), stride, pad,
-                                                  out_h, out_w)
-
-
 def conv_input_grad(col_W, dout, input_shape, filter_h, filter_w, stride=1, pad=0):
     """``col2im(col_W @ dout)``: the gradient of a convolution with respect to its input.
 

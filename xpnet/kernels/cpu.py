@@ -186,10 +186,13 @@ def _nchw_to_channels(x, cols):
 
 
 def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w):
+    N, C = x.shape[:2]
     # NumPy allocates (not Numba): it asks for huge pages for large arrays, so a 45 MB
     # column matrix takes 22 page faults instead of 11,000 (measured 24 -> 13 ms, before
     # the unsigned indices).
-    return _columns(np.ascontiguousarray(x), filter_h, filter_w, stride, pad, out_h, out_w).T
+    cols = np.empty((C * filter_h * filter_w, N * out_h * out_w), dtype=x.dtype)
+    _im2col(np.ascontiguousarray(x), filter_h, filter_w, stride, pad, out_h, out_w, cols)
+    return cols.T
 
 
 def col2im(col, shape, filter_h, filter_w, stride, pad, out_h, out_w):
@@ -202,43 +205,12 @@ def col2im(col, shape, filter_h, filter_w, stride, pad, out_h, out_w):
 CHUNK_BYTES = 1 << 21
 
 
-def _chunks(n, image_bytes):
-    """(start, stop) of consecutive groups of images whose column matrix takes ~CHUNK_BYTES."""
-    step = max(1, CHUNK_BYTES // image_bytes)
-    return [(start, min(n, start + step)) for start in range(0, n, step)]
-
-
-def _columns(x, filter_h, filter_w, stride, pad, out_h, out_w):
-    """im2col of contiguous ``x``, as the C-contiguous (C*filter_h*filter_w, N*out_h*out_w) array."""
-    cols = np.empty((x.shape[1] * filter_h * filter_w, x.shape[0] * out_h * out_w), dtype=x.dtype)
-    _im2col(x, filter_h, filter_w, stride, pad, out_h, out_w, cols)
-    return cols
-
-
-def conv_forward(x, W, bias, stride, pad, out_h, out_w):
-    FN, C, FH, FW = W.shape
-    x, filters = np.ascontiguousarray(x), W.reshape(FN, -1)
-    y = np.empty((x.shape[0], FN, out_h, out_w), dtype=np.result_type(x, W))
-    for start, stop in _chunks(x.shape[0], C * FH * FW * out_h * out_w * x.itemsize):
-        out = np.dot(filters, _columns(x[start:stop], FH, FW, stride, pad, out_h, out_w))
-        _channels_to_nchw(out, bias, y[start:stop].reshape(stop - start, FN, out_h * out_w))
-    return y
-
-
-def conv_filter_grad(x, dout, filter_shape, stride, pad, out_h, out_w):
-    FN, C, FH, FW = filter_shape
-    x, P = np.ascontiguousarray(x), out_h * out_w
-    dW = np.zeros((FN, C * FH * FW), dtype=np.result_type(dout, x))
-    for start, stop in _chunks(x.shape[0], C * FH * FW * P * x.itemsize):
-        cols = _columns(x[start:stop], FH, FW, stride, pad, out_h, out_w)
-        dW += np.dot(dout[:, start * P:stop * P], cols.T)
-    return dW.reshape(filter_shape)
-
-
 def conv_input_grad(col_W, dout, shape, filter_h, filter_w, stride, pad, out_h, out_w):
-    P = out_h * out_w
+    N, P = shape[0], out_h * out_w
+    step = max(1, CHUNK_BYTES // (col_W.shape[0] * P * dout.itemsize))  # images per chunk
     dx = np.zeros(shape, dtype=dout.dtype)
-    for start, stop in _chunks(shape[0], col_W.shape[0] * P * dout.itemsize):
+    for start in range(0, N, step):
+        stop = min(N, start + step)
         cols = np.dot(col_W, dout[:, start * P:stop * P])
         _col2im(cols, filter_h, filter_w, stride, pad, out_h, out_w, dx[start:stop])
     return dx

@@ -110,18 +110,6 @@ def col2im(col, shape, filter_h, filter_w, stride, pad, out_h, out_w):
     return img
 
 
-def conv_forward(x, W, bias, stride, pad, out_h, out_w):
-    FN, C, FH, FW = W.shape
-    out = import_cupy().dot(W.reshape(FN, -1), im2col(x, FH, FW, stride, pad, out_h, out_w).T)
-    return channels_to_nchw(out, bias, (x.shape[0], FN, out_h, out_w))
-
-
-def conv_filter_grad(x, dout, filter_shape, stride, pad, out_h, out_w):
-    FN, C, FH, FW = filter_shape
-    col = im2col(x, FH, FW, stride, pad, out_h, out_w)
-    return import_cupy().dot(dout, col).reshape(filter_shape)
-
-
 def conv_input_grad(col_W, dout, shape, filter_h, filter_w, stride, pad, out_h, out_w):
     cols = import_cupy().dot(col_W, dout)
     return col2im(cols.T, shape, filter_h, filter_w, stride, pad, out_h, out_w)

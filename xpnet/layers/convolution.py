@@ -1,6 +1,6 @@
 """Convolution and max pooling layers (chapter 7), on the kernels of xpnet.kernels."""
-from ..kernels import (conv_filter_grad, conv_forward, conv_input_grad, maxpool_backward,
-                       maxpool_forward, nchw_to_channels)
+from ..kernels import (channels_to_nchw, conv_input_grad, im2col, maxpool_backward,
+                       maxpool_forward, nchw_to_channels, output_size)
 from .base import Layer
 
 
@@ -11,9 +11,7 @@ class Convolution(Layer):
     matrix, and fold the input gradient back with col2im (``conv_input_grad``).
     The products are written transposed (filters times ``col.T``), which is how
     ``col`` lies in memory: they come out one row per output channel, whole
-    images away from NCHW. Unlike the book's layer it keeps the input ``x``,
-    not the column matrix (9x larger for 3x3 filters): backward rebuilds the
-    columns a few images at a time (``conv_forward``, ``conv_filter_grad``).
+    images away from NCHW.
     """
 
     def __init__(self, W, b, stride=1, pad=0):
@@ -22,6 +20,7 @@ class Convolution(Layer):
         self.stride = stride
         self.pad = pad
         self.x = None
+        self.col = None
         self.col_W = None
         self.dW = None
         self.db = None
@@ -32,10 +31,15 @@ class Convolution(Layer):
         if x.ndim != 4 or x.shape[1] != C:
             raise self._shape_error(f"input of shape {tuple(x.shape)} does not fit filters of "
                                     f"shape {tuple(self.W.shape)}: expected (N, {C}, H, W)")
-        self.x, self.col_W = x, self.W.reshape(FN, -1).T
-        dtype = xp.result_type(x, self.W)  # float32 images and the book's float64 filters: float64
-        bias = xp.broadcast_to(xp.asarray(self.b, dtype=dtype), (FN,))  # a number, as (FN,)
-        return conv_forward(x, self.W, bias, self.stride, self.pad)
+        N, _, H, W = x.shape
+        out_h = output_size(H, FH, self.stride, self.pad)
+        out_w = output_size(W, FW, self.stride, self.pad)
+        col = im2col(x, FH, FW, self.stride, self.pad)
+        col_W = self.W.reshape(FN, -1).T
+        self.x, self.col, self.col_W = x, col, col_W
+        out = xp.dot(self.W.reshape(FN, -1), col.T)
+        bias = xp.broadcast_to(xp.asarray(self.b, dtype=out.dtype), (FN,))  # a number, as (FN,)
+        return channels_to_nchw(out, bias, (N, FN, out_h, out_w))
 
     def backward(self, dout, need_dx=True):
         """Set dW and db; return dx unless ``need_dx`` is False (the network's input needs none)."""
@@ -43,7 +47,7 @@ class Convolution(Layer):
         FN, C, FH, FW = self.W.shape
         dout = nchw_to_channels(dout)  # (FN, N*out_h*out_w)
         self.db = xp.sum(dout, axis=1)
-        self.dW = conv_filter_grad(self.x, dout, self.W.shape, self.stride, self.pad)
+        self.dW = xp.dot(dout, self.col).reshape(FN, C, FH, FW)
         if not need_dx:
             return None
         return conv_input_grad(self.col_W, dout, self.x.shape, FH, FW, self.stride, self.pad)
