@@ -35,6 +35,7 @@ from ..trainer import Trainer, TrainingDiverged
 from .common import Parser, run
 
 DATASETS = ("mnist", "fashion-mnist")
+ABORT_GRACE = 1.0  # seconds a failing rank waits before ending the job (its output travels)
 RUNS = "runs"
 # Learning rates that learn within two epochs of the MNIST sample on every model (measured; see
 # README). SimpleConvNet starts from weights of scale 0.01, whose gradients are small: plain and
@@ -493,11 +494,13 @@ def _distributed(prog, args, given, comm):
         code = None
     except SystemExit as e:
         code = None if e.code == 130 else e.code
-    except BaseException:
+    except BaseException as e:
+        print(f"{prog}: error: {type(e).__name__}: {e}", file=sys.stderr)  # first: the gist
         traceback.print_exc()
         code = 1
     if code not in (0, 130):
         sys.stderr.flush()
+        time.sleep(ABORT_GRACE)  # mpiexec passes on what this rank printed before it kills all
         comm.abort(code if isinstance(code, int) else 130)
     return code
 
