@@ -87,12 +87,17 @@ def test_distributed_without_mpi4py_says_what_to_install(tmp_path):
 
 
 # -- two ranks -------------------------------------------------------------------------------
+def arrays_from_two_ranks(program, tmp_path):
+    """Run tests/mpi_programs/PROGRAM on 2 ranks; the arrays rank 0 wrote."""
+    out = tmp_path / "rank0.npz"
+    result = mpiexec(os.path.join(ROOT, "tests", "mpi_programs", program), str(out))
+    assert result.returncode == 0, result.stderr
+    return np.load(out)
+
+
 @needs_mpi
 def test_one_step_of_two_ranks_equals_one_process(tmp_path):
-    out = tmp_path / "two_ranks.npz"
-    result = mpiexec(os.path.join(ROOT, "tests", "mpi_programs", "one_step.py"), str(out))
-    assert result.returncode == 0, result.stderr
-    two = np.load(out)
+    two = arrays_from_two_ranks("one_step.py", tmp_path)
     for model in one_step.MODELS:
         params, loss = one_step.step(model)
         np.testing.assert_allclose(two[f"{model}/loss"], loss, rtol=1e-10, err_msg=model)
@@ -103,10 +108,7 @@ def test_one_step_of_two_ranks_equals_one_process(tmp_path):
 
 @needs_mpi
 def test_a_loop_of_ones_own_with_distributed_optimizer(tmp_path):
-    out = tmp_path / "own.npz"
-    result = mpiexec(os.path.join(ROOT, "tests", "mpi_programs", "own_loop.py"), str(out))
-    assert result.returncode == 0, result.stderr
-    two = np.load(out)
+    two = arrays_from_two_ranks("own_loop.py", tmp_path)
     for key, value in own_loop.reference().items():
         np.testing.assert_allclose(two[key], value, rtol=1e-10, atol=1e-14, err_msg=key)
 
