@@ -26,5 +26,6 @@ os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 # Ranks of an MPI job on one machine share its cores: each rank's pools take its share
 # (mpiexec -n 2 on 2 cores: one thread each) instead of every rank taking every core.
 if mpi_launch() is not None:
+    _share = str(cores_per_rank())
     for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ.setdefault(_pool, str(cores_per_rank()))
+        os.environ.setdefault(_pool, _share)

@@ -130,8 +130,7 @@ def merge(parts):
     runs = {}
     for part in parts:
         for bench in part["benchmarks"]:
-            runs.setdefault(bench["fullname"] if "fullname" in bench else bench["name"],
-                            []).append(bench)
+            runs.setdefault(bench.get("fullname", bench["name"]), []).append(bench)
     merged = dict(parts[0])
     merged["benchmarks"] = []
     for name, benches in runs.items():

@@ -141,16 +141,21 @@ class Trainer:
         if self.comm is None:
             return random.host_rng().permutation(self.train_size)
         mine = (random.host_rng().permutation(self.train_size) if self.comm.is_lead
-                else np.empty(self.train_size))
+                else np.empty(self.train_size, dtype=np.int64))
         return self.comm.bcast_array(mine.astype(np.int64, copy=False))
+
+    def _gradient(self, index):
+        """(gradients, loss) of the network on the training samples ``index``."""
+        x, t = self.x_train[index], self.t_train[index]
+        grads = self.network.gradient(x, t)
+        loss = getattr(self.network, "last_loss", None)  # xpnet's networks keep it
+        return grads, self.network.loss(x, t) if loss is None else loss
 
     def _step(self, index):
         """One update on the samples ``index``; returns the mini-batch's loss."""
-        x, t = self.x_train[index], self.t_train[index]
-        grads = self.network.gradient(x, t)
+        grads, loss = self._gradient(index)
         self.optimizer.update(self.network.params, grads)
-        loss = getattr(self.network, "last_loss", None)  # xpnet's networks keep it
-        return self.network.loss(x, t) if loss is None else loss
+        return loss
 
     def _distributed_step(self, index, should_stop):
         """One update of every rank on the samples ``index``, each rank computing its share.
@@ -161,10 +166,7 @@ class Trainer:
         mine = index[self.comm.share(len(index))]
         weight = len(mine) / len(index)
         if len(mine):
-            x, t = self.x_train[mine], self.t_train[mine]
-            grads = self.network.gradient(x, t)
-            loss = getattr(self.network, "last_loss", None)
-            loss = self.network.loss(x, t) if loss is None else loss
+            grads, loss = self._gradient(mine)
         else:  # a last mini-batch smaller than the number of ranks
             grads = {k: get_array_module(p).zeros_like(p) for k, p in self.network.params.items()}
             loss = 0.0
@@ -333,7 +335,7 @@ class Trainer:
         self._flush()
         rng = random.get_state()
         if self.comm is not None:  # every rank's generator: their dropout masks differ
-            rng = {"ranks": self.comm.mpi.gather(rng, root=0)}
+            rng = {"ranks": self.comm.gather(rng)}
         return {
             "meta": {"epoch": self.current_epoch, "step_in_epoch": self.step_in_epoch,
                      "rng": rng, "train_loss_list": self.train_loss_list,

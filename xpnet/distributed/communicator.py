@@ -96,6 +96,10 @@ class Communicator:
         """Rank 0's ``value`` (any picklable object made by xpnet) on every rank."""
         return self.mpi.bcast(value, root=0)
 
+    def gather(self, value):
+        """Every rank's ``value`` as a list on rank 0 (in rank order); None on the others."""
+        return self.mpi.gather(value, root=0)
+
     def bcast_array(self, array):
         """Rank 0's host array on every rank (same shape and dtype expected on every rank)."""
         array = np.ascontiguousarray(array)
