@@ -148,7 +148,7 @@ class Communicator:
 
     def _nccl_comm(self):
         if self._nccl is None:
-            from .nccl import NcclReducer
+            from ..backend.nccl import NcclReducer  # the backend alone touches CuPy
             self._nccl = NcclReducer(self)
         return self._nccl
 

@@ -4,9 +4,11 @@ NCCL moves GPU memory between GPUs directly (NVLink, PCIe, InfiniBand),
 without a trip through the host. Its communicator is created once: rank 0
 makes a unique id, MPI carries it to the other ranks, and each rank joins
 with its rank number. The operations are queued on the current CUDA stream,
-after the kernels that computed the gradients.
+after the kernels that computed the gradients. ``comm`` is an
+``xpnet.distributed.Communicator``; this module lives in the backend because
+the backend alone touches CuPy.
 """
-from ..backend.device import import_cupy
+from .device import import_cupy
 
 
 class NcclReducer:
