@@ -12,6 +12,7 @@ import pytest
 from xpnet import asnumpy, to_device
 from xpnet.errors import DTypeError, LabelError, ShapeError
 from xpnet.kernels.cpu import PARALLEL_MIN_SIZE
+from xpnet.layers import affine as affine_module
 from xpnet.layers import (AddLayer, Affine, BatchNormalization, Convolution, Dropout, MulLayer,
                           Pooling, Relu, Sigmoid, SoftmaxWithLoss)
 
@@ -97,6 +98,23 @@ def test_affine_gradient_any_input_shape(device, shape, rng):
         return [dx, layer.dW, layer.db]
 
     assert_grads_close(layer_gradients(lambda: layer.forward(x), backward, [x, W, b], R))
+
+
+@pytest.mark.parametrize("rows", [3, 1500])  # one block of cast rows, and several
+def test_affine_float32_input_float64_weights(device, monkeypatch, rows, rng):
+    """The book's float32 images times float64 weights: float64 results, as NumPy's mixed product."""
+    monkeypatch.setattr(affine_module, "CAST_BYTES", 4096)  # 1500 rows -> 235 blocks
+    x32 = rng.standard_normal((rows, 2, 4)).astype(np.float32)
+    W, b = rng.standard_normal((8, 5)), rng.standard_normal(5)
+    layer = Affine(to_device(W), to_device(b))
+    out = layer.forward(to_device(x32))
+    dout = rng.standard_normal((rows, 5))
+    dx = layer.backward(to_device(dout))
+    x64 = x32.reshape(rows, 8).astype(np.float64)
+    assert out.dtype == dx.dtype == layer.dW.dtype == np.float64
+    np.testing.assert_allclose(asnumpy(out), x64 @ W + b, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(asnumpy(layer.dW), x64.T @ dout, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(asnumpy(dx), (dout @ W.T).reshape(rows, 2, 4), rtol=1e-12)
 
 
 @pytest.mark.parametrize("one_hot", [True, False])
