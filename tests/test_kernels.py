@@ -1,10 +1,13 @@
 """im2col, col2im and max pooling against the book's NumPy implementation."""
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from xpnet import asnumpy, to_device
+from xpnet import asnumpy, kernels, to_device
 from xpnet.errors import DTypeError, ShapeError
 from xpnet.kernels import col2im, conv_input_grad, im2col, maxpool_backward, maxpool_forward
 from xpnet.reference import (book_col2im, book_im2col, book_pool_backward, book_pool_forward)
@@ -20,6 +23,13 @@ CASES = [
     ((4, 16, 14, 14), 3, 3, 1, 2),
     ((1, 3, 6, 11), 1, 4, 3, 0),
 ]
+
+
+@pytest.fixture(autouse=True, params=["numba", "numpy"])
+def cpu_path(request, monkeypatch):
+    """Every test twice on the CPU: Numba kernels (cpu.py), and the NumPy code for small inputs."""
+    monkeypatch.setattr(kernels, "PARALLEL_MIN_SIZE", 0 if request.param == "numba" else 1 << 62)
+    return request.param
 
 
 def _inputs(shape, dtype, rng):
@@ -147,3 +157,20 @@ def test_conv_input_grad_folds_the_product_in_chunks(device, chunk_bytes, monkey
 def test_conv_input_grad_names_shapes_that_do_not_fit():
     with pytest.raises(ShapeError, match=r"expected \(18, FN\) and \(FN, 16\)"):
         conv_input_grad(np.zeros((18, 4)), np.zeros((4, 15)), (1, 2, 4, 4), 3, 3, 1, 1)
+
+
+def test_a_tiny_convnet_never_loads_numba(cpu_path):
+    """The book's ch07 gradient check (10x10 image): loading Numba would be most of its time."""
+    if cpu_path == "numba":
+        pytest.skip("one run is enough: it runs in its own process")
+    program = ("import sys, numpy as np, xpnet\n"
+               "from xpnet.models import SimpleConvNet\n"
+               "xpnet.set_dtype('float64')\n"
+               "net = SimpleConvNet(input_dim=(1, 10, 10), conv_param={'filter_num': 10, "
+               "'filter_size': 3, 'pad': 0, 'stride': 1}, hidden_size=10)\n"
+               "x, t = np.random.rand(1, 1, 10, 10), np.array([1])\n"
+               "net.gradient(x, t); net.loss(x, t)\n"
+               "print('numba' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.strip() == "False"

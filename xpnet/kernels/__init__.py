@@ -4,6 +4,8 @@ Each function checks its arguments, looks at its input's device once, and
 calls the Numba implementation (CPU, ``cpu.py``) or the CuPy one (GPU,
 ``gpu.py``). Layers call these and never branch on the device.
 """
+import math
+
 import numpy
 
 from ..backend import device_of
@@ -17,10 +19,18 @@ def output_size(in_size, filter_size, stride, pad):
     return (in_size + 2 * pad - filter_size) // stride + 1
 
 
-def _implementation(array):
+def _implementation(array, work=None):
+    """The module that computes on ``array``'s device: gpu, cpu (Numba), or small (NumPy).
+
+    ``work``: the number of elements the call writes or reads, when larger than
+    ``array``; below PARALLEL_MIN_SIZE NumPy does it and Numba is never loaded.
+    """
     if device_of(array).is_gpu:
         from . import gpu
         return gpu
+    if max(array.size, work or 0) < PARALLEL_MIN_SIZE:
+        from . import small
+        return small
     from . import cpu
     return cpu
 
@@ -71,8 +81,9 @@ def im2col(input_data, filter_h, filter_w, stride=1, pad=0):
     """
     input_data = _floating("im2col", input_data)
     out_h, out_w = _check_geometry("im2col", input_data.shape, filter_h, filter_w, stride, pad)
-    return _implementation(input_data).im2col(input_data, filter_h, filter_w, stride, pad,
-                                              out_h, out_w)
+    work = input_data.shape[0] * out_h * out_w * input_data.shape[1] * filter_h * filter_w
+    return _implementation(input_data, work).im2col(input_data, filter_h, filter_w, stride, pad,
+                                                    out_h, out_w)
 
 
 def col2im(col, input_shape, filter_h, filter_w, stride=1, pad=0):
@@ -110,7 +121,7 @@ def conv_input_grad(col_W, dout, input_shape, filter_h, filter_w, stride=1, pad=
         raise ShapeError(f"conv_input_grad: col_W {tuple(col_W.shape)} and dout "
                          f"{tuple(dout.shape)} do not fit input shape {tuple(input_shape)} "
                          f"with filter {filter_h}x{filter_w}: expected ({K}, FN) and (FN, {R})")
-    return _implementation(dout).conv_input_grad(col_W, dout, tuple(input_shape), filter_h,
+    return _implementation(dout, K * R).conv_input_grad(col_W, dout, tuple(input_shape), filter_h,
                                                  filter_w, stride, pad, out_h, out_w)
 
 
@@ -134,8 +145,8 @@ def maxpool_backward(dout, arg_max, input_shape, pool_h, pool_w, stride=1, pad=0
     if tuple(dout.shape) != expected or tuple(arg_max.shape) != expected:
         raise ShapeError(f"maxpool_backward: dout {tuple(dout.shape)} and arg_max "
                          f"{tuple(arg_max.shape)} must both have shape {expected}")
-    return _implementation(dout).maxpool_backward(dout, arg_max, tuple(input_shape), pool_h,
-                                                  pool_w, stride, pad)
+    return _implementation(dout, math.prod(input_shape)).maxpool_backward(
+        dout, arg_max, tuple(input_shape), pool_h, pool_w, stride, pad)
 
 
 def channels_to_nchw(cols, bias, shape):
@@ -170,7 +181,9 @@ def cross_entropy_rows(scores, labels, eps=1e-7):
     if scores.ndim != 2 or tuple(labels.shape) != (scores.shape[0],):
         raise ShapeError(f"cross_entropy_rows: scores {tuple(scores.shape)} need one integer "
                          f"label per row, got labels {tuple(labels.shape)}")
-    return _implementation(scores).cross_entropy_rows(scores, labels, eps)
+    # always the kernel, whatever the size: the numerical-gradient engine compares losses
+    # of batches of every size, and they must be computed alike to the last bit
+    return _implementation(scores, PARALLEL_MIN_SIZE).cross_entropy_rows(scores, labels, eps)
 
 
 def _small_on_cpu(array):

@@ -25,3 +25,27 @@ def adam_expressions(xp, param, grad, m, v, lr_t, beta1, beta2, eps):
     m += (1 - beta1) * (grad - m)
     v += (1 - beta2) * (grad ** 2 - v)
     param -= lr_t * m / (xp.sqrt(v) + eps)
+
+
+def channels_to_nchw(xp, cols, bias, shape):
+    """Channel-major (C, N*H*W) values plus ``bias``, as contiguous (N, C, H, W)."""
+    N, C, H, W = shape
+    out = xp.empty((N, C, H * W), dtype=cols.dtype)
+    xp.add(cols.reshape(C, N, H * W).transpose(1, 0, 2), bias.reshape(C, 1), out=out)
+    return out.reshape(shape)
+
+
+def nchw_to_channels(xp, x):
+    """(N, C, H, W) -> a new (C, N*H*W) array."""
+    N, C, H, W = x.shape
+    return xp.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(C, N * H * W)
+
+
+def cross_entropy_rows(xp, scores, labels, eps):
+    """-log(softmax(scores[r])[labels[r]] + eps) per row; with eps = 0, log(sum exp) - score."""
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    e = xp.exp(shifted)
+    rows = xp.arange(len(labels))
+    if eps == 0:
+        return xp.log(e.sum(axis=1)) - shifted[rows, labels]
+    return -xp.log(e[rows, labels] / e.sum(axis=1) + eps)

@@ -11,6 +11,7 @@ Imported only when an array lives on a GPU.
 import functools
 
 from ..backend.device import import_cupy
+from . import expressions
 from .expressions import adam_expressions, relu_backward_expression, relu_forward_expression
 
 _IM2COL = """
@@ -136,27 +137,15 @@ def maxpool_backward(dout, arg, shape, pool_h, pool_w, stride, pad):
 
 
 def channels_to_nchw(cols, bias, shape):
-    cupy = import_cupy()
-    N, C, H, W = shape
-    out = cupy.empty((N, C, H * W), dtype=cols.dtype)
-    cupy.add(cols.reshape(C, N, H * W).transpose(1, 0, 2), bias.reshape(C, 1), out=out)
-    return out.reshape(shape)
+    return expressions.channels_to_nchw(import_cupy(), cols, bias, shape)
 
 
 def nchw_to_channels(x):
-    cupy = import_cupy()
-    N, C, H, W = x.shape
-    return cupy.ascontiguousarray(x.transpose(1, 0, 2, 3)).reshape(C, N * H * W)
+    return expressions.nchw_to_channels(import_cupy(), x)
 
 
 def cross_entropy_rows(scores, labels, eps):
-    cupy = import_cupy()
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    e = cupy.exp(shifted)
-    rows = cupy.arange(len(labels))
-    if eps == 0:
-        return cupy.log(e.sum(axis=1)) - shifted[rows, labels]
-    return -cupy.log(e[rows, labels] / e.sum(axis=1) + eps)
+    return expressions.cross_entropy_rows(import_cupy(), scores, labels, eps)
 
 
 def relu_forward(x):
