@@ -1,7 +1,8 @@
 """The hot path's kernels (convolution, pooling, ReLU, Adam): one public function each, any device.
 
 Each function checks its arguments, looks at its input's device once, and
-calls the Numba implementation (CPU, ``cpu.py``) or the CuPy one (GPU,
+calls the Numba implementation (CPU, ``cpu.py``), NumPy code for small CPU
+inputs (``small.py``: no Numba to load for them), or the CuPy one (GPU,
 ``gpu.py``). Layers call these and never branch on the device.
 """
 import math
