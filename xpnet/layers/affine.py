@@ -46,10 +46,10 @@ def _dot(xp, x, W):
     test images: 9.6 ms of 24); cast by blocks of 4 MiB, 14 ms.
     """
     dtype = xp.result_type(x, W)
-    if x.dtype == dtype:
-        return xp.dot(x, _as(W, dtype))
-    rows = max(1, CAST_BYTES // (x.shape[1] * dtype.itemsize))
     W = _as(W, dtype)
+    rows = max(1, CAST_BYTES // (x.shape[1] * dtype.itemsize))
+    if x.dtype == dtype or x.shape[0] <= rows:  # one block: a plain cast
+        return xp.dot(_as(x, dtype), W)
     out = xp.empty((x.shape[0], W.shape[1]), dtype=dtype)
     block = xp.empty((min(rows, x.shape[0]), x.shape[1]), dtype=dtype)
     for start in range(0, x.shape[0], rows):
