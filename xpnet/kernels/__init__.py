@@ -122,8 +122,9 @@ def conv_input_grad(col_W, dout, input_shape, filter_h, filter_w, stride=1, pad=
         raise ShapeError(f"conv_input_grad: col_W {tuple(col_W.shape)} and dout "
                          f"{tuple(dout.shape)} do not fit input shape {tuple(input_shape)} "
                          f"with filter {filter_h}x{filter_w}: expected ({K}, FN) and (FN, {R})")
-    return _implementation(dout, K * R).conv_input_grad(col_W, dout, tuple(input_shape), filter_h,
-                                                 filter_w, stride, pad, out_h, out_w)
+    return _implementation(dout, K * R).conv_input_grad(col_W, dout, tuple(input_shape),
+                                                        filter_h, filter_w, stride, pad, out_h,
+                                                        out_w)
 
 
 def maxpool_forward(x, pool_h, pool_w, stride=1, pad=0):

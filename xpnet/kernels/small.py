@@ -2,7 +2,7 @@
 
 A script that convolves a few tiny images (the book's ch07 gradient check)
 would spend most of its time loading Numba and its cached kernels (~1.3 s);
-below ``SMALL_WORK`` elements these loops over filter positions are as quick.
+below ``PARALLEL_MIN_SIZE`` elements these loops over filter positions are as quick.
 Same results as cpu.py, bit for bit: copies are copies, and col2im and the
 pooling backward add each pixel's contributions in the book's (row, column)
 order, starting from 0. The column matrix has cpu.py's layout.
@@ -17,13 +17,27 @@ def _windows(img, ky, kx, stride, out_h, out_w):
     return img[:, :, ky:ky + stride * out_h:stride, kx:kx + stride * out_w:stride]
 
 
-def _padded(x, pad):
-    return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else x
+def padded(x, pad):
+    """``x`` with ``pad`` zeros around each image, as a C-contiguous array (cpu.py's too)."""
+    return np.pad(x, ((0, 0), (0, 0), (pad, pad), (pad, pad))) if pad else np.ascontiguousarray(x)
+
+
+def _fold(parts, shape, stride, pad, out_h, out_w, dtype):
+    """Images of ``shape`` summing ``(ky, kx, values)`` parts, in their order, through the windows.
+
+    col2im's fold and the pooling backward's routing: each part adds a value
+    at every output position to the pixel its window reaches at (ky, kx).
+    """
+    N, C, H, W = shape
+    img = np.zeros((N, C, H + 2 * pad + stride - 1, W + 2 * pad + stride - 1), dtype=dtype)
+    for ky, kx, values in parts:
+        _windows(img, ky, kx, stride, out_h, out_w)[...] += values
+    return np.ascontiguousarray(img[:, :, pad:pad + H, pad:pad + W])
 
 
 def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w):
     N, C = x.shape[:2]
-    img = _padded(x, pad)
+    img = padded(x, pad)
     cols = np.empty((C, filter_h, filter_w, N, out_h, out_w), dtype=x.dtype)
     for ky in range(filter_h):
         for kx in range(filter_w):
@@ -32,14 +46,11 @@ def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w):
 
 
 def col2im(col, shape, filter_h, filter_w, stride, pad, out_h, out_w):
-    N, C, H, W = shape
+    N, C = shape[:2]
     cols = col.T.reshape(C, filter_h, filter_w, N, out_h, out_w)
-    img = np.zeros((N, C, H + 2 * pad + stride - 1, W + 2 * pad + stride - 1), dtype=col.dtype)
-    for ky in range(filter_h):
-        for kx in range(filter_w):
-            _windows(img, ky, kx, stride, out_h, out_w)[...] += \
-                cols[:, ky, kx].transpose(1, 0, 2, 3)
-    return np.ascontiguousarray(img[:, :, pad:pad + H, pad:pad + W])
+    parts = ((ky, kx, cols[:, ky, kx].transpose(1, 0, 2, 3))
+             for ky in range(filter_h) for kx in range(filter_w))
+    return _fold(parts, shape, stride, pad, out_h, out_w, col.dtype)
 
 
 def conv_input_grad(col_W, dout, shape, filter_h, filter_w, stride, pad, out_h, out_w):
@@ -47,7 +58,7 @@ def conv_input_grad(col_W, dout, shape, filter_h, filter_w, stride, pad, out_h, 
 
 
 def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
-    img = _padded(x, pad)
+    img = padded(x, pad)
     windows = np.stack([_windows(img, k // pool_w, k % pool_w, stride, out_h, out_w)
                         for k in range(pool_h * pool_w)])
     arg = windows.argmax(axis=0)  # the first maximum, or the first NaN, as the book picks
@@ -56,14 +67,10 @@ def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
 
 
 def maxpool_backward(dout, arg, shape, pool_h, pool_w, stride, pad):
-    N, C, H, W = shape
-    out_h, out_w = dout.shape[2:]
-    dx = np.zeros((N, C, H + 2 * pad + stride - 1, W + 2 * pad + stride - 1), dtype=dout.dtype)
     zero = dout.dtype.type(0)
-    for k in range(pool_h * pool_w):
-        _windows(dx, k // pool_w, k % pool_w, stride, out_h, out_w)[...] += \
-            np.where(arg == k, dout, zero)
-    return np.ascontiguousarray(dx[:, :, pad:pad + H, pad:pad + W])
+    parts = ((k // pool_w, k % pool_w, np.where(arg == k, dout, zero))
+             for k in range(pool_h * pool_w))
+    return _fold(parts, shape, stride, pad, *dout.shape[2:], dout.dtype)
 
 
 def channels_to_nchw(cols, bias, shape):
@@ -72,4 +79,3 @@ def channels_to_nchw(cols, bias, shape):
 
 def nchw_to_channels(x):
     return expressions.nchw_to_channels(np, x)
-
