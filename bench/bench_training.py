@@ -5,98 +5,127 @@ and its Convolution/Pooling run on the book's im2col); PyTorch eager when
 installed. ``images`` in extra_info turns a median into images/s. Also: time
 for SimpleConvNet to reach 85% test accuracy on Fashion-MNIST.
 """
+import json
+import subprocess
+import sys
 import time
 
 import numpy as np
 import pytest
 
-from conftest import torch_device
+from conftest import ROOT, probe, torch_device
+from torch_nets import random_batch, torch_model, torch_step
 from xpnet.models import DeepConvNet, MultiLayerNet, MultiLayerNetExtend, SimpleConvNet, TwoLayerNet
 from xpnet.optimizers import Adam
 from xpnet.reference import bookify
 
 MODELS = {
-    "two_layer": (lambda: TwoLayerNet(784, 50, 10), (784,)),
-    "multi_layer": (lambda: MultiLayerNet(784, [100] * 5, 10), (784,)),
-    "multi_layer_extend": (lambda: MultiLayerNetExtend(784, [100] * 5, 10, use_batchnorm=True,
-                                                       use_dropout=True, dropout_ration=0.2),
-                           (784,)),
-    "simple_convnet": (lambda: SimpleConvNet(), (1, 28, 28)),
-    "deep_convnet": (lambda: DeepConvNet(), (1, 28, 28)),
+    "two_layer": lambda: TwoLayerNet(784, 50, 10),
+    "multi_layer": lambda: MultiLayerNet(784, [100] * 5, 10),
+    "multi_layer_extend": lambda: MultiLayerNetExtend(784, [100] * 5, 10, use_batchnorm=True,
+                                                      use_dropout=True, dropout_ration=0.2),
+    "simple_convnet": SimpleConvNet,
+    "deep_convnet": DeepConvNet,
 }
 BATCHES = (100, 500)
 
 
-def _batch(device, rng, shape, n):
-    return (device.send(rng.random((n,) + shape, dtype="float32")),
-            device.send(rng.integers(0, 10, n)))
-
-
-@pytest.mark.parametrize("batch", BATCHES)
-@pytest.mark.parametrize("impl", ["xpnet", "book"])
-@pytest.mark.parametrize("model", MODELS)
-def bench_train_step(measure, device, rng, smoke, model, impl, batch):
-    factory, shape = MODELS[model]
-    batch = 8 if smoke else batch
-    net = factory()
+def xpnet_step(model, impl, x, t):
+    """One training step of xpnet's ``model`` (impl "book": on the book's im2col layers)."""
+    net = MODELS[model]()
     if impl == "book":
         bookify(net)
-    x, t = _batch(device, rng, shape, batch)
     optimizer = Adam()
 
     def step():
         optimizer.update(net.params, net.gradient(x, t))
         if impl == "book":
             net.loss(x, t)  # the book's Trainer.train_step recomputes the loss to log it
+    return step
 
+
+def _peak_rss(device, smoke, impl, model, batch):
+    """extra_info: the peak RSS of a fresh process doing this step (CPU rows only)."""
+    if device.name != "cpu":
+        return {}
+    return probe("memory", impl, model, 8 if smoke else batch)
+
+
+@pytest.mark.parametrize("batch", BATCHES)
+@pytest.mark.parametrize("impl", ["xpnet", "book"])
+@pytest.mark.parametrize("model", MODELS)
+def bench_train_step(measure, device, smoke, model, impl, batch):
+    batch_size = 8 if smoke else batch
+    step = xpnet_step(model, impl, *map(device.send, random_batch(model, batch_size)))
     rounds = 3 if model == "deep_convnet" else 10
-    measure(step, f"train step {model} b{batch}", device, impl, rounds=rounds, images=batch)
-
-
-def torch_model(torch, model):
-    nn = torch.nn
-    if model == "two_layer":
-        return nn.Sequential(nn.Linear(784, 50), nn.ReLU(), nn.Linear(50, 10))
-    if model in ("multi_layer", "multi_layer_extend"):
-        layers, size = [], 784
-        for _ in range(5):
-            layers.append(nn.Linear(size, 100))
-            if model == "multi_layer_extend":
-                layers += [nn.BatchNorm1d(100), nn.ReLU(), nn.Dropout(0.2)]
-            else:
-                layers.append(nn.ReLU())
-            size = 100
-        return nn.Sequential(*layers, nn.Linear(100, 10))
-    if model == "simple_convnet":
-        return nn.Sequential(nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(),
-                             nn.Linear(4320, 100), nn.ReLU(), nn.Linear(100, 10))
-    def block(c_in, c_out, pad2):
-        return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(),
-                nn.Conv2d(c_out, c_out, 3, padding=pad2), nn.ReLU(), nn.MaxPool2d(2, 2)]
-    return nn.Sequential(*block(1, 16, 1), *block(16, 32, 2), *block(32, 64, 1), nn.Flatten(),
-                         nn.Linear(64 * 4 * 4, 50), nn.ReLU(), nn.Dropout(0.5), nn.Linear(50, 10),
-                         nn.Dropout(0.5))
+    measure(step, f"train step {model} b{batch}", device, impl, rounds=rounds, images=batch_size,
+            **_peak_rss(device, smoke, impl, model, batch))
 
 
 @pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("model", MODELS)
-def bench_train_step_torch(measure, device, rng, smoke, torch, model, batch):
+def bench_train_step_torch(measure, device, smoke, torch, model, batch):
     where, _ = torch_device(torch, device)
-    batch = 8 if smoke else batch
-    net = torch_model(torch, model).to(where)
-    optimizer = torch.optim.Adam(net.parameters(), lr=0.001)
-    shape = MODELS[model][1]
-    x = torch.from_numpy(rng.random((batch,) + shape, dtype="float32")).to(where)
-    t = torch.from_numpy(rng.integers(0, 10, batch)).to(where)
-    loss_fn = torch.nn.CrossEntropyLoss()
-
-    def step():
-        optimizer.zero_grad()
-        loss_fn(net(x), t).backward()
-        optimizer.step()
-
+    batch_size = 8 if smoke else batch
+    x, t = (torch.from_numpy(a).to(where) for a in random_batch(model, batch_size))
+    step = torch_step(torch, torch_model(torch, model).to(where), x, t)
     rounds = 3 if model == "deep_convnet" else 10
-    measure(step, f"train step {model} b{batch}", device, "torch", rounds=rounds, images=batch)
+    measure(step, f"train step {model} b{batch}", device, "torch", rounds=rounds,
+            images=batch_size, **_peak_rss(device, smoke, "torch", model, batch))
+
+
+def bench_coexistence_torch(benchmark, device, smoke, torch):
+    """xpnet's DeepConvNet step (batch 100) with PyTorch imported never / first / after, each
+    in a fresh process, the three orders alternated; the report shows each one's median."""
+    if device.name != "cpu":
+        pytest.skip("coexistence concerns the CPU paths' OpenMP runtimes")
+    model, batch, steps, rounds = (("simple_convnet", 8, 1, 1) if smoke
+                                   else ("deep_convnet", 100, 9, 3))
+    orders = ("never", "first", "after")
+
+    def alternate():
+        return [{order: probe("steps", order, model, batch, steps)["median_s"] for order in orders}
+                for _ in range(rounds)]
+
+    runs = benchmark.pedantic(alternate, rounds=1, iterations=1)
+    benchmark.group = case = f"coexistence {model} b{batch}"
+    benchmark.extra_info.update(case=case, device="cpu", impl="xpnet", table="coexistence",
+                                **{order: [run[order] for run in runs] for order in orders})
+
+
+def _end_to_end(benchmark, device, smoke, impl, command, read_accuracy):
+    """Time ``command`` (a whole job in a fresh process) once; record its test accuracy."""
+    benchmark.group = case = "end to end: default train.py job"
+    accuracy = benchmark.pedantic(lambda: read_accuracy(subprocess.run(
+        command, check=True, capture_output=True, text=True)), rounds=1, iterations=1)
+    benchmark.extra_info.update(case=case, device=device.name, impl=impl, table="end to end",
+                                test_accuracy=accuracy, epochs=1 if smoke else 15)
+
+
+def bench_end_to_end(benchmark, device, smoke, tmp_path):
+    """Wall time of ``python train.py`` with its defaults (offline data), start to exit."""
+    out = tmp_path / "run"
+    command = [sys.executable, str(ROOT / "train.py"), "--out", str(out), "--no-progress",
+               "--device", device.name, *(["--epochs", "1"] if smoke else [])]
+
+    def accuracy(done):
+        with open(out / "metrics.json") as f:
+            return json.load(f)["test_accuracy"]
+    _end_to_end(benchmark, device, smoke, "xpnet", command, accuracy)
+
+
+def bench_end_to_end_torch(benchmark, device, smoke, torch, tmp_path):
+    """The same job written in PyTorch (bench/torch_nets.py) in a fresh process, same data."""
+    if device.name != "cpu":
+        pytest.skip("the PyTorch job runs on the CPU")
+    from xpnet.datasets import load_mnist
+    (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, flatten=False)
+    data = tmp_path / "mnist.npz"
+    np.savez(data, x_train=x_train, t_train=t_train, x_test=x_test, t_test=t_test)
+    command = [sys.executable, str(ROOT / "bench" / "probe.py"), "torch-train", str(data),
+               "1" if smoke else "15"]
+    _end_to_end(benchmark, device, smoke, "torch", command,
+                lambda done: json.loads(done.stdout.splitlines()[-1])["test_accuracy"])
 
 
 def bench_time_to_accuracy(benchmark, device, smoke):

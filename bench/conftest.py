@@ -15,6 +15,11 @@ Smoke mode (``--benchmark-disable``, as in the test command): every benchmark
 runs once on smaller inputs, proving it still executes.
 """
 import xpnet  # noqa: I001  (first: its thread settings must precede NumPy's import)
+import json
+import pathlib
+import subprocess
+import sys
+
 import numpy as np
 import pytest
 
@@ -69,6 +74,18 @@ def torch_device(torch, device):
     if not torch.cuda.is_available():
         pytest.skip("torch has no CUDA here")
     return torch.device("cuda", device.index), torch.cuda.synchronize
+
+
+ROOT = pathlib.Path(__file__).resolve().parent.parent
+
+
+def probe(*args):
+    """The JSON result of ``bench/probe.py ARGS`` run in a fresh process (see that file)."""
+    done = subprocess.run([sys.executable, str(ROOT / "bench" / "probe.py"), *map(str, args)],
+                          capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(f"bench/probe.py {' '.join(map(str, args))} failed:\n{done.stderr}")
+    return json.loads(done.stdout.splitlines()[-1])
 
 
 @pytest.fixture

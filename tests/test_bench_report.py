@@ -18,7 +18,7 @@ RESULTS = {
         _bench("im2col a", "cpu", "xpnet", 0.001),
         _bench("im2col a", "cpu", "book", 0.005),
         _bench("im2col a", "cpu", "torch", 0.002),
-        _bench("train step m b100", "cpu", "xpnet", 0.05, images=100),
+        _bench("train step m b100", "cpu", "xpnet", 0.05, images=100, peak_rss_mib=412.4),
         _bench("gradient n", "cpu", "xpnet", 0.02),
         _bench("gradient n", "cpu", "backprop", 0.0001),
     ],
@@ -28,10 +28,28 @@ RESULTS = {
 def test_markdown_ratios():
     text = markdown(RESULTS)
     assert "Machine: Test CPU, 2 cores" in text and "0123456789" in text
-    assert "| im2col a | cpu | xpnet | 1.00 ms | 5.00× | 2.00× |  |  |" in text
-    assert "| im2col a | cpu | book | 5.00 ms |  | 0.40× |  |  |" in text
-    assert "| train step m b100 | cpu | xpnet | 50.00 ms |  |  |  | 2000 |" in text
-    assert "| gradient n | cpu | xpnet | 20.00 ms |  |  | 200.00× |  |" in text
+    assert "| im2col a | cpu | xpnet | 1.00 ms | 5.00× | 2.00× |  |  |  |" in text
+    assert "| im2col a | cpu | book | 5.00 ms |  | 0.40× |  |  |  |" in text
+    assert "| train step m b100 | cpu | xpnet | 50.00 ms |  |  |  | 2000 | 412 MiB |" in text
+    assert "| gradient n | cpu | xpnet | 20.00 ms |  |  | 200.00× |  |  |" in text
+
+
+def test_whole_process_tables():
+    """End to end: wall time, accuracy, ÷ PyTorch; coexistence: each order's median ÷ alone."""
+    job = "end to end: default train.py job"
+    results = dict(RESULTS, benchmarks=[
+        _bench(job, "cpu", "xpnet", 12.0, table="end to end", test_accuracy=0.9612, epochs=15),
+        _bench(job, "cpu", "torch", 24.0, table="end to end", test_accuracy=0.9655, epochs=15),
+        _bench("coexistence deep_convnet b100", "cpu", "xpnet", 40.0, table="coexistence",
+               never=[0.10, 0.14, 0.12], first=[0.13, 0.20, 0.15], after=[0.11, 0.12, 0.10])])
+    lines = markdown(results).splitlines()
+    assert "| cpu | xpnet | 15 | 12.00 s | 96.12% | 0.50× |" in lines
+    assert "| cpu | torch | 15 | 24.00 s | 96.55% |  |" in lines
+    assert "| never | 3 | 120.00 ms | 1.00× |" in lines
+    assert "| first | 3 | 150.00 ms | 1.25× |" in lines
+    assert "| after | 3 | 110.00 ms | 0.92× |" in lines
+    assert not any(line.startswith("| end to end") or line.startswith("| coexistence")
+                   for line in lines)  # not in the main table
 
 
 def test_command_writes_table_and_chart(tmp_path):
@@ -57,6 +75,11 @@ def test_merge_keeps_each_benchmarks_median_run():
     merged = merge(runs)["benchmarks"]
     assert len(merged) == 1 and merged[0]["stats"]["median"] == 0.2
     assert merged[0]["extra_info"]["run_medians"] == [0.1, 0.2, 0.3]
+
+
+def test_merge_pools_per_process_lists():
+    runs = [{"benchmarks": [_bench("c", "cpu", "xpnet", m, never=[m, m])]} for m in (0.3, 0.1)]
+    assert sorted(merge(runs)["benchmarks"][0]["extra_info"]["never"]) == [0.1, 0.1, 0.3, 0.3]
 
 
 def test_run_times_pytorch_in_processes_of_its_own(tmp_path, monkeypatch):

@@ -14,7 +14,11 @@ median of its runs' medians.
 Columns: the median; "vs book" = book's median / this one (how many times
 faster than the book's algorithm); "vs PyTorch" likewise against PyTorch's
 row; "÷ backprop" = this median / backprop's (what a numerical gradient costs
-in backprop passes); images/s where a row trains on images.
+in backprop passes); images/s where a row trains on images; peak RSS of a
+fresh process doing the training step (libraries included). Two more tables
+come from whole processes: the default train.py job against the same job in
+PyTorch (wall time, test accuracy), and xpnet's step with PyTorch imported
+first or after, against the same process without it.
 """
 import json
 import os
@@ -28,10 +32,12 @@ from .files import atomic_write
 IMPL_ORDER = {"xpnet": 0, "xpnet row-major col": 1, "book": 2, "torch": 3, "backprop": 4}
 
 
-def _rows(results):
-    """One dict per benchmark: case, device, impl, median (s), extra info."""
+def _rows(results, table=None):
+    """Per benchmark of ``table`` (None: the main one): case, device, impl, median (s), info."""
     rows = []
     for b in results["benchmarks"]:
+        if b.get("extra_info", {}).get("table") != table:
+            continue
         info = b.get("extra_info", {})
         rows.append({"case": info.get("case", b.get("group") or b["name"]),
                      "device": info.get("device", "?"), "impl": info.get("impl", "xpnet"),
@@ -52,15 +58,57 @@ def _ratio(numerator, denominator):
     return f"{numerator / denominator:.2f}×" if numerator and denominator else ""
 
 
+def _mib(info):
+    return f"{info['peak_rss_mib']:,.0f} MiB" if "peak_rss_mib" in info else ""
+
+
+def _median(values):
+    return sorted(values)[(len(values) - 1) // 2]
+
+
+def end_to_end(results):
+    """Markdown lines: each whole job's wall time and test accuracy, xpnet's ÷ PyTorch's."""
+    rows = _rows(results, "end to end")
+    if not rows:
+        return []
+    torch = {r["device"]: r["median"] for r in rows if r["impl"] == "torch"}
+    lines = ["", "The default `python train.py` job, and the same job written in PyTorch "
+             "(bench/torch_nets.py), each a fresh process timed from start to exit:", "",
+             "| device | implementation | epochs | wall time | test accuracy | ÷ PyTorch |",
+             "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for r in rows:
+        ratio = _ratio(r["median"], torch.get(r["device"])) if r["impl"] != "torch" else ""
+        lines.append(f"| {r['device']} | {r['impl']} | {r['info'].get('epochs', '?')} | "
+                     f"{_seconds(r['median'])} | {100 * r['info']['test_accuracy']:.2f}% | {ratio} |")
+    return lines
+
+
+def coexistence(results):
+    """Markdown lines: xpnet's step time with PyTorch imported never / first / after."""
+    lines = []
+    for r in _rows(results, "coexistence"):
+        alone = _median(r["info"]["never"])
+        lines += ["", f"xpnet's {r['case'][len('coexistence '):]} training step beside PyTorch "
+                  "(each a fresh process, the orders alternated; median of the processes' "
+                  "medians):", "", "| PyTorch imported | processes | step | ÷ alone |",
+                  "| --- | ---: | ---: | ---: |"]
+        for order in ("never", "first", "after"):
+            values = r["info"][order]
+            lines.append(f"| {order} | {len(values)} | {_seconds(_median(values))} | "
+                         f"{_ratio(_median(values), alone)} |")
+    return lines
+
+
 def markdown(results):
-    """The report as Markdown: the machine, then one table row per benchmark."""
+    """The report as Markdown: the machine, one table row per benchmark, the whole-process tables."""
     rows = _rows(results)
     by_key = {(r["case"], r["device"], r["impl"]): r["median"] for r in rows}
     machine = results.get("machine_info", {})
     cpu = machine.get("cpu", {})
     lines = [
-        "| case | device | implementation | median | vs book | vs PyTorch | ÷ backprop | images/s |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| case | device | implementation | median | vs book | vs PyTorch | ÷ backprop | images/s "
+        "| peak RSS |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
     for r in rows:
         key = (r["case"], r["device"])
@@ -71,7 +119,8 @@ def markdown(results):
             _ratio(book, r["median"]) if r["impl"] != "book" else "",
             _ratio(torch, r["median"]) if r["impl"] != "torch" else "",
             _ratio(r["median"], backprop) if r["impl"] != "backprop" else "",
-            f"{images / r['median']:.0f}" if images else ""]) + " |")
+            f"{images / r['median']:.0f}" if images else "", _mib(r["info"])]) + " |")
+    lines += end_to_end(results) + coexistence(results)
     header = (f"Machine: {cpu.get('brand_raw', machine.get('processor', '?'))}, "
               f"{cpu.get('count', '?')} cores, Python {machine.get('python_version', '?')}; "
               f"{results.get('datetime', '')}; commit "
@@ -126,7 +175,10 @@ PROCESSES = ("not torch", "torch")
 
 
 def merge(parts):
-    """One results dict from several runs: per benchmark, the run with the median median."""
+    """One results dict from several runs: per benchmark, the run with the median median.
+
+    Lists in extra_info (one value per child process, as in the coexistence row) are
+    pooled across the runs."""
     runs = {}
     for part in parts:
         for bench in part["benchmarks"]:
@@ -136,7 +188,9 @@ def merge(parts):
     for name, benches in runs.items():
         benches = sorted(benches, key=lambda b: b["stats"]["median"])
         chosen = dict(benches[(len(benches) - 1) // 2])
-        chosen["extra_info"] = dict(chosen.get("extra_info", {}), runs=len(benches),
+        pooled = {key: [v for b in benches for v in b["extra_info"][key]]
+                  for key, value in chosen.get("extra_info", {}).items() if isinstance(value, list)}
+        chosen["extra_info"] = dict(chosen.get("extra_info", {}), **pooled, runs=len(benches),
                                     run_medians=[b["stats"]["median"] for b in benches])
         merged["benchmarks"].append(chosen)
     return merged
