@@ -22,6 +22,8 @@ CASES = [
     ((2, 64, 7, 7), 3, 3, 1, 1),
     ((4, 16, 14, 14), 3, 3, 1, 2),
     ((1, 3, 6, 11), 1, 4, 3, 0),
+    ((4, 30, 24, 24), 2, 2, 2, 0),  # the book's pooling (its own kernel), SimpleConvNet's shape
+    ((2, 5, 7, 9), 2, 2, 2, 0),     # the same on odd sides: the last row and column unused
 ]
 
 

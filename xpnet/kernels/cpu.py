@@ -121,6 +121,44 @@ def _maxpool_forward(x, pool_h, pool_w, stride, out_h, out_w, out, arg):
 
 
 @njit_cached(parallel=True)
+def _maxpool_forward_2x2(x, W, out_h, out_w, out, arg):
+    """The book's pooling (2x2 windows, stride 2, no padding), 4-6x faster than the loop above.
+
+    x: (planes, H*W), out and arg: (planes, out_h*out_w). The four values of a
+    window are named, and the larger one is chosen with selects, not branches,
+    so LLVM vectorizes a whole output row. NaNs are only flagged on that pass
+    (``v > best`` is false for them); a row that held one is done again so
+    that the first NaN wins, as in np.argmax.
+    """
+    for p in prange(x.shape[0]):
+        plane, o, a = x[p], out[p], arg[p]
+        for oy in range(out_h):
+            top, row = U(2 * oy * W), U(oy * out_w)
+            bottom = top + U(W)
+            nan = False
+            for ox in range(out_w):
+                i = U(2 * ox)
+                v0, v1 = plane[top + i], plane[top + i + U(1)]
+                v2, v3 = plane[bottom + i], plane[bottom + i + U(1)]
+                nan |= (v0 != v0) | (v1 != v1) | (v2 != v2) | (v3 != v3)
+                best, k = v0, 0
+                better = v1 > best
+                best, k = (v1 if better else best), (1 if better else k)
+                better = v2 > best
+                best, k = (v2 if better else best), (2 if better else k)
+                better = v3 > best
+                best, k = (v3 if better else best), (3 if better else k)
+                o[row + U(ox)], a[row + U(ox)] = best, k
+            if nan:
+                for ox in range(out_w):
+                    for k in range(4):
+                        v = plane[(bottom if k >= 2 else top) + U(2 * ox + k % 2)]
+                        if v != v:
+                            o[row + U(ox)], a[row + U(ox)] = v, k
+                            break
+
+
+@njit_cached(parallel=True)
 def _maxpool_backward_unpadded(dout, arg, out_w, pool_h, pool_w, stride, W, dx):
     """dx = dout routed to each window's maximum, windows without padding; one plane per iteration.
 
@@ -216,7 +254,12 @@ def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
     N, C = x.shape[:2]
     out = np.empty((N, C, out_h * out_w), dtype=x.dtype)
     arg = np.empty((N, C, out_h * out_w), dtype=np.int32)
-    _maxpool_forward(padded(x, pad), pool_h, pool_w, stride, out_h, out_w, out, arg)
+    if pool_h == pool_w == stride == 2 and pad == 0:
+        H, W = x.shape[2:]
+        _maxpool_forward_2x2(np.ascontiguousarray(x).reshape(N * C, H * W), W, out_h, out_w,
+                             out.reshape(N * C, -1), arg.reshape(N * C, -1))
+    else:
+        _maxpool_forward(padded(x, pad), pool_h, pool_w, stride, out_h, out_w, out, arg)
     return out.reshape(N, C, out_h, out_w), arg.reshape(N, C, out_h, out_w)
 
 
