@@ -23,7 +23,12 @@ import sys
 import numpy as np
 import pytest
 
+import xpnet.kernels
 from xpnet.backend import gpu_unavailable_reason
+
+# Time the kernels themselves: a process's first 50 M elements of kernel work would otherwise
+# run on NumPy, before Numba is loaded (see xpnet.kernels.NUMPY_WORK_BEFORE_JIT).
+xpnet.kernels.NUMPY_WORK_BEFORE_JIT = 0
 
 
 @pytest.fixture(params=["cpu", pytest.param("gpu", marks=pytest.mark.gpu)])

@@ -36,23 +36,33 @@ def _torch_step(model, batch):
     return torch_step(torch, torch_model(torch, model), x, t)
 
 
-def memory(impl, model, batch, steps=3):
+def _warm_up(step, most=20):
+    """Steps until xpnet has loaded its Numba kernels (a process's first work runs on NumPy,
+    see xpnet.kernels.NUMPY_WORK_BEFORE_JIT) or ``most`` were done, then 3 more."""
+    for _ in range(most):
+        if "xpnet.kernels.cpu" in sys.modules:
+            break
+        step()
+    for _ in range(3):
+        step()
+
+
+def memory(impl, model, batch):
+    """Peak RSS over the process's life: its first steps (NumPy's, for xpnet) and steady ones."""
     step = _torch_step(model, batch) if impl == "torch" else _xpnet_step(model, batch, impl)
     before = _rss_mib("VmRSS")
-    for _ in range(steps):
-        step()
+    _warm_up(step, most=0 if impl == "torch" else 20)
     return {"rss_before_mib": before, "peak_rss_mib": _rss_mib("VmHWM")}
 
 
 def steps(order, model, batch, n):
-    """Median time of n xpnet training steps (after 3 warm-ups) with PyTorch loaded ``order``."""
+    """Median time of n xpnet training steps (after the warm-up) with PyTorch loaded ``order``."""
     if order == "first":
         import torch  # noqa: F401
     step = _xpnet_step(model, batch)
     if order == "after":
         import torch  # noqa: F401,F811
-    for _ in range(3):
-        step()
+    _warm_up(step)
     times = []
     for _ in range(n):
         start = time.perf_counter()

@@ -3,6 +3,7 @@ import os
 from collections import Counter
 
 import xpnet  # noqa: I001  (first: its thread settings must precede NumPy's import)
+import xpnet.kernels
 import numpy as np
 import pytest
 
@@ -29,6 +30,13 @@ def gpu():
     if reason:
         pytest.skip(f"no GPU: {reason}")
     return Device("gpu", 0)
+
+
+@pytest.fixture(autouse=True)
+def numba_when_large(monkeypatch):
+    """Large CPU work goes to the Numba kernels at once, as after a process's first steps
+    (test_kernels runs NumPy's code on purpose; its own test checks the switch)."""
+    monkeypatch.setattr(xpnet.kernels, "NUMPY_WORK_BEFORE_JIT", 0)
 
 
 @pytest.fixture(autouse=True)

@@ -176,3 +176,25 @@ def test_a_tiny_convnet_never_loads_numba(cpu_path):
     out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
                          check=True).stdout
     assert out.strip() == "False"
+
+
+def test_numpy_works_until_numba_pays_then_numba_gives_the_same(cpu_path):
+    """A few large convolutions stay on NumPy; a training run loads Numba within a few steps."""
+    if cpu_path == "numba":
+        pytest.skip("one run is enough: it runs in its own process")
+    program = ("import sys, numpy as np, xpnet\n"
+               "from xpnet.models import SimpleConvNet\n"
+               "net = SimpleConvNet()\n"
+               "x = np.random.default_rng(0).random((100, 1, 28, 28), dtype=np.float32)\n"
+               "t = np.arange(100) % 10\n"
+               "first = net.gradient(x, t)\n"
+               "print('numba' in sys.modules)\n"
+               "steps = 0\n"
+               "while 'xpnet.kernels.cpu' not in sys.modules and steps < 50:\n"
+               "    net.gradient(x, t); steps += 1\n"
+               "again = net.gradient(x, t)\n"
+               "print(steps, all(np.array_equal(first[k], again[k]) for k in first))\n")
+    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out[0] == "False"  # one step of batch 100: NumPy's
+    assert 1 <= int(out[1]) <= 10 and out[2] == "True"  # then Numba, bit for bit the same

@@ -6,6 +6,7 @@ inputs (``small.py``: no Numba to load for them), or the CuPy one (GPU,
 ``gpu.py``). Layers call these and never branch on the device.
 """
 import math
+import sys
 
 import numpy
 
@@ -20,16 +21,36 @@ def output_size(in_size, filter_size, stride, pad):
     return (in_size + 2 * pad - filter_size) // stride + 1
 
 
+# Loading Numba and the first of its cached kernels takes about 1 s. Until something has
+# loaded them, NumPy (small.py and the array expressions, the same results bit for bit) does
+# the kernels' work while the process has asked for fewer than this many elements in all.
+# The book's apply_filter (25 M) never waits that second; a training run loads Numba within
+# its first steps (SimpleConvNet, batch 100: 11.8 M elements a step at about 2x the time).
+NUMPY_WORK_BEFORE_JIT = 50_000_000
+_numpy_work = 0
+
+
+def _on_numpy(work):
+    """True when NumPy should do ``work`` elements on the CPU rather than a Numba kernel."""
+    global _numpy_work
+    if work < PARALLEL_MIN_SIZE:
+        return True
+    if "xpnet.kernels.cpu" in sys.modules:  # loaded: Numba is quicker from here on
+        return False
+    _numpy_work += work
+    return _numpy_work <= NUMPY_WORK_BEFORE_JIT
+
+
 def _implementation(array, work=None):
     """The module that computes on ``array``'s device: gpu, cpu (Numba), or small (NumPy).
 
     ``work``: the number of elements the call writes or reads, when larger than
-    ``array``; below PARALLEL_MIN_SIZE NumPy does it and Numba is never loaded.
+    ``array``; NumPy does small work, and any work until Numba pays (see _on_numpy).
     """
     if device_of(array).is_gpu:
         from . import gpu
         return gpu
-    if max(array.size, work or 0) < PARALLEL_MIN_SIZE:
+    if _on_numpy(max(array.size, work or 0)):
         from . import small
         return small
     from . import cpu
@@ -185,12 +206,16 @@ def cross_entropy_rows(scores, labels, eps=1e-7):
                          f"label per row, got labels {tuple(labels.shape)}")
     # always the kernel, whatever the size: the numerical-gradient engine compares losses
     # of batches of every size, and they must be computed alike to the last bit
-    return _implementation(scores, PARALLEL_MIN_SIZE).cross_entropy_rows(scores, labels, eps)
+    if device_of(scores).is_gpu:
+        from . import gpu as kernel
+    else:
+        from . import cpu as kernel
+    return kernel.cross_entropy_rows(scores, labels, eps)
 
 
 def _small_on_cpu(array):
-    """True for a CPU array small enough for one NumPy pass (see expressions.PARALLEL_MIN_SIZE)."""
-    return array.size < PARALLEL_MIN_SIZE and not device_of(array).is_gpu
+    """True for a CPU array that NumPy's array expressions should handle (see _on_numpy)."""
+    return not device_of(array).is_gpu and _on_numpy(array.size)
 
 
 def relu_forward(x):
