@@ -17,6 +17,7 @@ CONV_SHAPES = {
     "deep 16x28x28 f3p1": ((100, 16, 28, 28), 3, 1, 1),
     "deep 32x14x14 f3p1": ((100, 32, 14, 14), 3, 1, 1),
     "deep 64x7x7 f3p1": ((100, 64, 7, 7), 3, 1, 1),
+    "pool geometry 30x24x24 f2s2": ((100, 30, 24, 24), 2, 2, 0),  # the book's Pooling's im2col
 }
 POOL_SHAPES = {
     "simple_pool 30x24x24": (100, 30, 24, 24),

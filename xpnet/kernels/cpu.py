@@ -63,26 +63,49 @@ def _im2col(img, filter_h, filter_w, stride, pad, out_h, out_w, cols):
             d += U(out_w)
 
 
+@njit_cached()
+def _fold_channel(cols, base, c, filter_h, filter_w, stride, pad, out_h, out_w, plane):
+    """plane (H, W) += channel c's columns, where cols[k, base + p] is filter position k of
+    output position p. Each pixel receives its contributions in the book's (ky, kx) order."""
+    H, W = plane.shape
+    for ky in range(filter_h):
+        for kx in range(filter_w):
+            row = cols[(c * filter_h + ky) * filter_w + kx]
+            lo, hi = _inside(kx, stride, pad, W, out_w)
+            for oy in range(out_h):
+                iy = oy * stride + ky - pad
+                if 0 <= iy < H:
+                    dst, first = plane[iy], U(lo * stride + kx - pad)
+                    r = U(base + oy * out_w + lo)
+                    for j in range(hi - lo):
+                        dst[first + U(j * stride)] += row[r + U(j)]
+
+
 @njit_cached(parallel=True)
 def _col2im(cols, filter_h, filter_w, stride, pad, out_h, out_w, img):
-    """img += the columns folded back; one (image, channel) per iteration, so no races.
-
-    Each pixel receives its contributions in the book's (ky, kx) order.
-    """
-    N, C, H, W = img.shape
+    """img += the columns (xpnet's layout, (C*FH*FW, N*OH*OW)) folded back; one (image,
+    channel) per iteration, so no races."""
+    N, C = img.shape[:2]
     for nc in prange(N * C):
         n, c = nc // C, nc % C
-        for ky in range(filter_h):
-            for kx in range(filter_w):
-                row = cols[(c * filter_h + ky) * filter_w + kx]
-                lo, hi = _inside(kx, stride, pad, W, out_w)
-                for oy in range(out_h):
-                    iy = oy * stride + ky - pad
-                    if 0 <= iy < H:
-                        dst, first = img[n, c, iy], U(lo * stride + kx - pad)
-                        r = U((n * out_h + oy) * out_w + lo)
-                        for j in range(hi - lo):
-                            dst[first + U(j * stride)] += row[r + U(j)]
+        _fold_channel(cols, n * out_h * out_w, c, filter_h, filter_w, stride, pad, out_h, out_w,
+                      img[n, c])
+
+
+@njit_cached(parallel=True)
+def _col2im_row_major(col, filter_h, filter_w, stride, pad, out_h, out_w, img):
+    """img += the book's row-major columns (N*OH*OW, C*FH*FW) folded back, one image per
+    iteration: its block of rows is first transposed into a buffer small enough to stay in
+    cache, then folded as _col2im folds xpnet's layout (the same additions, in the same order)."""
+    N, C = img.shape[:2]
+    P, K = out_h * out_w, col.shape[1]
+    for n in prange(N):
+        block, cols = col[n * P:(n + 1) * P], np.empty((K, P), dtype=col.dtype)
+        for p in range(P):
+            for k in range(K):
+                cols[k, p] = block[p, k]
+        for c in range(C):
+            _fold_channel(cols, 0, c, filter_h, filter_w, stride, pad, out_h, out_w, img[n, c])
 
 
 @njit_cached()
@@ -231,7 +254,11 @@ def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w):
 
 def col2im(col, shape, filter_h, filter_w, stride, pad, out_h, out_w):
     img = np.zeros(shape, dtype=col.dtype)
-    _col2im(col.T, filter_h, filter_w, stride, pad, out_h, out_w, img)
+    if col.T.flags.c_contiguous:  # xpnet's layout, as im2col returns it
+        _col2im(col.T, filter_h, filter_w, stride, pad, out_h, out_w, img)
+    else:  # the book's row-major matrix, or any other order
+        _col2im_row_major(np.ascontiguousarray(col), filter_h, filter_w, stride, pad, out_h,
+                          out_w, img)
     return img
 
 
