@@ -337,8 +337,12 @@ def _changed_sample_terms(ev, diff, cols, W):
     perturbation p is the unperturbed loss plus the change of those terms / N.
     """
     xp = ev.xp
-    p_idx, n_idx = xp.nonzero(diff)
     labels = label_indices(ev.inputs[-1], ev.t)
+    if xp is np:  # one fused Numba pass; the expressions below build (pairs, classes) arrays
+        from .kernels.cpu import sample_loss_changes
+        return sample_loss_changes(diff, cols, W, ev.inputs[-1], labels, ev.sample_losses(),
+                                   ev.eps) / ev.n
+    p_idx, n_idx = xp.nonzero(diff)
     scores = ev.inputs[-1][n_idx] + diff[p_idx, n_idx][:, None] * W[cols[p_idx]]
     last = ev.net.last_layer
     change = last.sample_losses(scores, labels[n_idx], ev.eps) - ev.sample_losses()[n_idx]

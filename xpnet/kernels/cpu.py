@@ -317,27 +317,64 @@ def nchw_to_channels(x):
     return cols
 
 
+@njit_cached()
+def _row_loss(row, label, eps):
+    """-log(softmax(row)[label] + eps), or exact -log softmax when eps is 0."""
+    top = row[0]
+    for c in range(1, row.size):
+        top = max(top, row[c])
+    total = mine = row[0] * 0
+    for c in range(row.size):
+        e = np.exp(row[c] - top)
+        total += e
+        mine = e if c == label else mine
+    if eps == 0:
+        return np.log(total) - (row[label] - top)
+    return -np.log(mine / total + eps)
+
+
 @njit_cached(parallel=True)
 def _cross_entropy_rows(scores, labels, eps):
-    n, classes = scores.shape
-    out = np.empty(n, dtype=scores.dtype)
-    for r in prange(n):
-        top = scores[r, 0]
-        for c in range(1, classes):
-            top = max(top, scores[r, c])
-        total = scores[r, 0] * 0
-        for c in range(classes):
-            total += np.exp(scores[r, c] - top)
-        if eps == 0:
-            out[r] = np.log(total) - (scores[r, labels[r]] - top)
-        else:
-            out[r] = -np.log(np.exp(scores[r, labels[r]] - top) / total + eps)
+    out = np.empty(scores.shape[0], dtype=scores.dtype)
+    for r in prange(scores.shape[0]):
+        out[r] = _row_loss(scores[r], labels[r], eps)
     return out
 
 
 def cross_entropy_rows(scores, labels, eps):
     return _cross_entropy_rows(np.ascontiguousarray(scores), np.ascontiguousarray(labels),
                                scores.dtype.type(eps))
+
+
+@njit_cached(parallel=True)
+def _sample_loss_changes(diff, cols, W, scores, labels, base, eps, out):
+    """out[p] = sum over samples n with diff[p, n] != 0 of (loss of the row scores[n] +
+    diff[p, n] * W[cols[p]]) - base[n], summed in n's order from 0 in float64."""
+    P, N = diff.shape
+    chunk = 256
+    for start in prange((P + chunk - 1) // chunk):
+        row = np.empty(scores.shape[1], dtype=scores.dtype)
+        for p in range(start * chunk, min(P, (start + 1) * chunk)):
+            w, total = W[cols[p]], 0.0
+            for n in range(N):
+                d = diff[p, n]
+                if d != 0:
+                    for c in range(row.size):
+                        row[c] = scores[n, c] + d * w[c]
+                    total += _row_loss(row, labels[n], eps) - base[n]
+            out[p] = total
+
+
+def sample_loss_changes(diff, cols, W, scores, labels, base, eps):
+    """How much the summed per-sample losses change when the last Affine layer's input column
+    cols[p] changes by diff[p] (P, N): the numerical engine's inner loop in one pass, without
+    the (pairs, classes) temporaries. Each row's loss is cross_entropy_rows's, bit for bit."""
+    out = np.empty(diff.shape[0])
+    _sample_loss_changes(np.ascontiguousarray(diff), np.ascontiguousarray(cols),
+                         np.ascontiguousarray(W), np.ascontiguousarray(scores),
+                         np.ascontiguousarray(labels), np.ascontiguousarray(base),
+                         scores.dtype.type(eps), out)
+    return out
 
 
 @njit_cached(parallel=True)
