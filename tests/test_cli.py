@@ -222,7 +222,8 @@ def test_help_explains_every_option_with_its_default():
 
 def test_compiling_is_announced_on_a_cold_cache_only(tmp_path, data_dir):
     env = {"NUMBA_CACHE_DIR": str(tmp_path / "numba")}
-    args = [*FAST, "--hidden", "300", "--epochs", "1", "--data-dir", data_dir]  # Numba's ReLU, Adam
+    # Numba's ReLU and Adam: 3.9 M elements a step, past the NumPy budget (50 M) within the epoch
+    args = [*FAST, "--hidden", "3000", "--epochs", "1", "--data-dir", data_dir]
     cold = train(*args, "--out", str(tmp_path / "a"), env=env)
     warm = train(*args, "--out", str(tmp_path / "b"), env=env)
     assert cold.returncode == warm.returncode == 0, cold.stderr + warm.stderr
