@@ -215,6 +215,29 @@ def test_convolution_gradient(device, stride, pad, rng):
     assert_grads_close(layer_gradients(lambda: layer.forward(x), backward, [x, W, b], R))
 
 
+@pytest.mark.parametrize("side", [8, 32])  # NumPy's im2col (small.py), Numba's
+def test_convolution_writes_each_col_over_the_last(side, rng):
+    """A forward reuses the previous col's memory when it fits: the same results as fresh."""
+    W, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    x1, x2 = rng.standard_normal((2, 4, 3, side, side))
+    layer, fresh = Convolution(W, b, 1, 1), Convolution(W, b, 1, 1)
+    layer.forward(x1)
+    first = layer.col
+    out = layer.forward(x2)
+    assert np.shares_memory(layer.col, first)
+    np.testing.assert_array_equal(out, fresh.forward(x2))
+    np.testing.assert_array_equal(layer.col, fresh.col)
+    dout = rng.standard_normal(out.shape)
+    np.testing.assert_array_equal(layer.backward(dout), fresh.backward(dout))
+    np.testing.assert_array_equal(layer.dW, fresh.dW)
+    layer.forward(x2.astype(np.float32))  # another dtype: a matrix of its own
+    assert layer.col.dtype == np.float32 and not np.shares_memory(layer.col, first)
+    layer.forward(x1)
+    second = layer.col
+    layer.forward(x2[:1])  # another batch size: likewise
+    assert layer.col.shape == (side * side, 27) and not np.shares_memory(layer.col, second)
+
+
 @pytest.mark.parametrize("pool, stride, pad", [(2, 2, 0), (3, 1, 1), (2, 1, 0)])
 def test_pooling_gradient(device, pool, stride, pad, rng):
     x = to_device(distinct_values(rng, (2, 3, 6, 6)))

@@ -242,12 +242,13 @@ def _nchw_to_channels(x, cols):
             dst[start + U(p)] = src[p]
 
 
-def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w):
+def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w, cols=None):
     N, C = x.shape[:2]
     # NumPy allocates (not Numba): it asks for huge pages for large arrays, so a 45 MB
     # column matrix takes 22 page faults instead of 11,000 (measured 24 -> 13 ms, before
     # the unsigned indices).
-    cols = np.empty((C * filter_h * filter_w, N * out_h * out_w), dtype=x.dtype)
+    if cols is None:
+        cols = np.empty((C * filter_h * filter_w, N * out_h * out_w), dtype=x.dtype)
     _im2col(np.ascontiguousarray(x), filter_h, filter_w, stride, pad, out_h, out_w, cols)
     return cols.T
 

@@ -93,10 +93,11 @@ def _kernel(name):
     return import_cupy().ElementwiseKernel(params, outputs, body, f"xpnet_{name}")
 
 
-def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w):
+def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w, cols=None):
     cupy = import_cupy()
     N, C, H, W = x.shape
-    cols = cupy.empty((C * filter_h * filter_w, N * out_h * out_w), dtype=x.dtype)
+    if cols is None:
+        cols = cupy.empty((C * filter_h * filter_w, N * out_h * out_w), dtype=x.dtype)
     _kernel("im2col")(cupy.ascontiguousarray(x), filter_h, filter_w, N, C, H, W, stride, pad,
                       out_h, out_w, cols)
     return cols.T

@@ -35,10 +35,11 @@ def _fold(parts, shape, stride, pad, out_h, out_w, dtype):
     return np.ascontiguousarray(img[:, :, pad:pad + H, pad:pad + W])
 
 
-def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w):
+def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w, cols=None):
     N, C = x.shape[:2]
     img = padded(x, pad)
-    cols = np.empty((C, filter_h, filter_w, N, out_h, out_w), dtype=x.dtype)
+    shape = (C, filter_h, filter_w, N, out_h, out_w)
+    cols = np.empty(shape, dtype=x.dtype) if cols is None else cols.reshape(shape)
     for ky in range(filter_h):
         for kx in range(filter_w):
             cols[:, ky, kx] = _windows(img, ky, kx, stride, out_h, out_w).transpose(1, 0, 2, 3)

@@ -11,7 +11,9 @@ class Convolution(Layer):
     matrix, and fold the input gradient back with col2im (``conv_input_grad``).
     The products are written transposed (filters times ``col.T``), which is how
     ``col`` lies in memory: they come out one row per output channel, whole
-    images away from NCHW.
+    images away from NCHW. Each forward writes its ``col`` over the previous
+    one's memory when the shapes agree (fresh pages cost the OS's zeroing),
+    so copy ``layer.col`` if you need it after the next forward.
     """
 
     def __init__(self, W, b, stride=1, pad=0):
@@ -34,7 +36,7 @@ class Convolution(Layer):
         N, _, H, W = x.shape
         out_h = output_size(H, FH, self.stride, self.pad)
         out_w = output_size(W, FW, self.stride, self.pad)
-        col = im2col(x, FH, FW, self.stride, self.pad)
+        col = im2col(x, FH, FW, self.stride, self.pad, buffer=self.col)  # the last col's memory
         col_W = self.W.reshape(FN, -1).T
         self.x, self.col, self.col_W = x, col, col_W
         out = xp.dot(self.W.reshape(FN, -1), col.T)
