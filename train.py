@@ -4,7 +4,7 @@
 """
 import sys
 
-from xpnet.cli.train import main
+from xpnet.cli.train import console
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(console())

@@ -117,3 +117,18 @@ def test_killed_at_random_moments_the_run_resumes_exactly(tmp_path, data_dir):
     print(f"{KILL_TRIALS} kills: {survived} before the end, {resumed} of them resumed from a "
           f"checkpoint; all bit-identical to the uninterrupted run")
     assert survived >= KILL_TRIALS // 2 and resumed >= 1
+
+
+def test_ctrl_c_after_the_run_finished_leaves_it_finished(tmp_path, data_dir):
+    """Once the last line is out the run is saved: a Ctrl-C then must not kill the process
+    by the signal (it did, while Python shut down for 0.5-0.9 s, exit status -2)."""
+    proc = subprocess.Popen([sys.executable, os.path.join(ROOT, "train.py"), "--model", "two_layer",
+                             "--epochs", "1", "--no-progress", "--out", str(tmp_path / "run")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=dict(os.environ, XPNET_DEVICE="cpu", XPNET_DATA_DIR=data_dir))
+    assert proc.stdout.readline().startswith("test accuracy")
+    time.sleep(0.05)
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=60)
+    assert proc.returncode == 0
