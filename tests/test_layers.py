@@ -238,6 +238,25 @@ def test_convolution_writes_each_col_over_the_last(side, rng):
     assert layer.col.shape == (side * side, 27) and not np.shares_memory(layer.col, second)
 
 
+@pytest.mark.parametrize("side", [8, 32])
+def test_convolution_without_a_kept_col_builds_it_by_groups(side, monkeypatch, rng):
+    """Past KEEP_COL_BYTES: no col between forward and backward, the same results."""
+    from xpnet.layers import convolution
+    W, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
+    x = rng.standard_normal((7, 3, side, side))
+    kept = Convolution(W, b, 1, 1)
+    out, dout = kept.forward(x), rng.standard_normal((7, 4, side, side))
+    dx = kept.backward(dout)
+    monkeypatch.setattr(convolution, "KEEP_COL_BYTES", 0)
+    monkeypatch.setattr(convolution, "GROUP_COL_BYTES", 3 * side * side * 27 * 8)  # 3, 3, 1
+    grouped = Convolution(W, b, 1, 1)
+    np.testing.assert_allclose(grouped.forward(x), out, rtol=1e-12, atol=1e-12)
+    assert grouped.col is None
+    np.testing.assert_allclose(grouped.backward(dout), dx, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grouped.dW, kept.dW, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(grouped.db, kept.db, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("pool, stride, pad", [(2, 2, 0), (3, 1, 1), (2, 1, 0)])
 def test_pooling_gradient(device, pool, stride, pad, rng):
     x = to_device(distinct_values(rng, (2, 3, 6, 6)))
