@@ -161,10 +161,16 @@ def test_conv_input_grad_names_shapes_that_do_not_fit():
         conv_input_grad(np.zeros((18, 4)), np.zeros((4, 15)), (1, 2, 4, 4), 3, 3, 1, 1)
 
 
-def test_a_tiny_convnet_never_loads_numba(cpu_path):
-    """The book's ch07 gradient check (10x10 image): loading Numba would be most of its time."""
+def _fresh_process(cpu_path, program):
+    """stdout of ``program`` in a new Python, whose loaded modules are its own (run once)."""
     if cpu_path == "numba":
         pytest.skip("one run is enough: it runs in its own process")
+    return subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          check=True).stdout
+
+
+def test_a_tiny_convnet_never_loads_numba(cpu_path):
+    """The book's ch07 gradient check (10x10 image): loading Numba would be most of its time."""
     program = ("import sys, numpy as np, xpnet\n"
                "from xpnet.models import SimpleConvNet\n"
                "xpnet.set_dtype('float64')\n"
@@ -173,15 +179,11 @@ def test_a_tiny_convnet_never_loads_numba(cpu_path):
                "x, t = np.random.rand(1, 1, 10, 10), np.array([1])\n"
                "net.gradient(x, t); net.loss(x, t)\n"
                "print('numba' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                         check=True).stdout
-    assert out.strip() == "False"
+    assert _fresh_process(cpu_path, program).strip() == "False"
 
 
 def test_numpy_works_until_numba_pays_then_numba_gives_the_same(cpu_path):
     """A few large convolutions stay on NumPy; a training run loads Numba within a few steps."""
-    if cpu_path == "numba":
-        pytest.skip("one run is enough: it runs in its own process")
     program = ("import sys, numpy as np, xpnet\n"
                "from xpnet.models import SimpleConvNet\n"
                "net = SimpleConvNet()\n"
@@ -194,7 +196,6 @@ def test_numpy_works_until_numba_pays_then_numba_gives_the_same(cpu_path):
                "    net.gradient(x, t); steps += 1\n"
                "again = net.gradient(x, t)\n"
                "print(steps, all(np.array_equal(first[k], again[k]) for k in first))\n")
-    out = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                         check=True).stdout.split()
+    out = _fresh_process(cpu_path, program).split()
     assert out[0] == "False"  # one step of batch 100: NumPy's
     assert 1 <= int(out[1]) <= 10 and out[2] == "True"  # then Numba, bit for bit the same
