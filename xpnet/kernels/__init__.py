@@ -2,8 +2,9 @@
 
 Each function checks its arguments, looks at its input's device once, and
 calls the Numba implementation (CPU, ``cpu.py``), NumPy code for small CPU
-inputs (``small.py``: no Numba to load for them), or the CuPy one (GPU,
-``gpu.py``). Layers call these and never branch on the device.
+inputs and for a process's first work (``small.py``: no Numba to load until it
+pays, see NUMPY_WORK_BEFORE_JIT), or the CuPy one (GPU, ``gpu.py``). Layers
+call these and never branch on the device.
 """
 import math
 import sys
