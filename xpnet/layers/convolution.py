@@ -55,11 +55,19 @@ class Convolution(Layer):
             return channels_to_nchw(xp.dot(filters, self.col.T), bias, (N, FN, out_h, out_w))
         self.col = None
         out = xp.empty((N, FN, out_h, out_w), dtype=dtype)
-        for start, stop in _groups(N, image_bytes):
-            col = im2col(x[start:stop], FH, FW, self.stride, self.pad)
+        for start, stop, col in self._columns_by_group(image_bytes):
             out[start:stop] = channels_to_nchw(xp.dot(filters, col.T), bias,
                                                (stop - start, FN, out_h, out_w))
         return out
+
+    def _columns_by_group(self, image_bytes):
+        """(start, stop, im2col of those images) for consecutive groups of the kept input,
+        each with ~GROUP_COL_BYTES of columns (``image_bytes`` per image)."""
+        N, FH, FW = self.x.shape[0], self.W.shape[2], self.W.shape[3]
+        step = max(1, GROUP_COL_BYTES // image_bytes)
+        for start in range(0, N, step):
+            stop = min(N, start + step)
+            yield start, stop, im2col(self.x[start:stop], FH, FW, self.stride, self.pad)
 
     def backward(self, dout, need_dx=True):
         """Set dW and db; return dx unless ``need_dx`` is False (the network's input needs none)."""
@@ -71,10 +79,9 @@ class Convolution(Layer):
             self.dW = xp.dot(dout, self.col).reshape(FN, C, FH, FW)
         else:  # the columns again, a group of images at a time (see the class)
             P = dout.shape[1] // self.x.shape[0]
-            groups = _groups(self.x.shape[0], P * C * FH * FW * self.x.itemsize)
-            self.dW = sum(xp.dot(dout[:, start * P:stop * P],
-                                 im2col(self.x[start:stop], FH, FW, self.stride, self.pad))
-                          for start, stop in groups).reshape(FN, C, FH, FW)
+            groups = self._columns_by_group(P * C * FH * FW * self.x.itemsize)
+            self.dW = sum(xp.dot(dout[:, start * P:stop * P], col)
+                          for start, stop, col in groups).reshape(FN, C, FH, FW)
         if not need_dx:
             return None
         return conv_input_grad(self.col_W, dout, self.x.shape, FH, FW, self.stride, self.pad)
@@ -106,9 +113,3 @@ class Pooling(Layer):
     def backward(self, dout):
         return maxpool_backward(dout, self.arg_max, self.x_shape, self.pool_h, self.pool_w,
                                 self.stride, self.pad)
-
-
-def _groups(N, image_bytes):
-    """(start, stop) of consecutive groups of N images with ~GROUP_COL_BYTES of columns."""
-    step = max(1, GROUP_COL_BYTES // image_bytes)
-    return [(start, min(N, start + step)) for start in range(0, N, step)]
