@@ -113,7 +113,7 @@ def im2col(input_data, filter_h, filter_w, stride=1, pad=0, buffer=None):
     N, C = input_data.shape[:2]
     rows, columns = C * filter_h * filter_w, N * out_h * out_w
     fits = (buffer is not None and buffer.shape == (columns, rows) and buffer.T.flags.c_contiguous
-            and buffer.dtype == input_data.dtype and type(buffer) is type(input_data))
+            and buffer.dtype == input_data.dtype and device_of(buffer) == device_of(input_data))
     return _implementation(input_data, rows * columns).im2col(
         input_data, filter_h, filter_w, stride, pad, out_h, out_w, buffer.T if fits else None)
 
