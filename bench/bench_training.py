@@ -93,11 +93,10 @@ def bench_coexistence_torch(benchmark, device, smoke, torch):
                                 **{order: [run[order] for run in runs] for order in orders})
 
 
-def _end_to_end(benchmark, device, smoke, impl, command, read_accuracy):
-    """Time ``command`` (a whole job in a fresh process) once; record its test accuracy."""
+def _end_to_end(benchmark, device, smoke, impl, job):
+    """Time ``job()`` (a whole job in a fresh process, returning its test accuracy) once."""
     benchmark.group = case = "end to end: default train.py job"
-    accuracy = benchmark.pedantic(lambda: read_accuracy(subprocess.run(
-        command, check=True, capture_output=True, text=True)), rounds=1, iterations=1)
+    accuracy = benchmark.pedantic(job, rounds=1, iterations=1)
     benchmark.extra_info.update(case=case, device=device.name, impl=impl, table="end to end",
                                 test_accuracy=accuracy, epochs=1 if smoke else 15)
 
@@ -108,10 +107,11 @@ def bench_end_to_end(benchmark, device, smoke, tmp_path):
     command = [sys.executable, str(ROOT / "train.py"), "--out", str(out), "--no-progress",
                "--device", device.name, *(["--epochs", "1"] if smoke else [])]
 
-    def accuracy(done):
+    def job():
+        subprocess.run(command, check=True, capture_output=True)
         with open(out / "metrics.json") as f:
             return json.load(f)["test_accuracy"]
-    _end_to_end(benchmark, device, smoke, "xpnet", command, accuracy)
+    _end_to_end(benchmark, device, smoke, "xpnet", job)
 
 
 def bench_end_to_end_torch(benchmark, device, smoke, torch, tmp_path):
@@ -122,10 +122,9 @@ def bench_end_to_end_torch(benchmark, device, smoke, torch, tmp_path):
     (x_train, t_train), (x_test, t_test) = load_mnist(normalize=True, flatten=False)
     data = tmp_path / "mnist.npz"
     np.savez(data, x_train=x_train, t_train=t_train, x_test=x_test, t_test=t_test)
-    command = [sys.executable, str(ROOT / "bench" / "probe.py"), "torch-train", str(data),
-               "1" if smoke else "15"]
-    _end_to_end(benchmark, device, smoke, "torch", command,
-                lambda done: json.loads(done.stdout.splitlines()[-1])["test_accuracy"])
+    epochs = 1 if smoke else 15
+    _end_to_end(benchmark, device, smoke, "torch",
+                lambda: probe("torch-train", data, epochs)["test_accuracy"])
 
 
 def bench_time_to_accuracy(benchmark, device, smoke):

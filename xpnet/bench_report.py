@@ -36,9 +36,9 @@ def _rows(results, table=None):
     """Per benchmark of ``table`` (None: the main one): case, device, impl, median (s), info."""
     rows = []
     for b in results["benchmarks"]:
-        if b.get("extra_info", {}).get("table") != table:
-            continue
         info = b.get("extra_info", {})
+        if info.get("table") != table:
+            continue
         rows.append({"case": info.get("case", b.get("group") or b["name"]),
                      "device": info.get("device", "?"), "impl": info.get("impl", "xpnet"),
                      "median": b["stats"]["median"], "info": info})
