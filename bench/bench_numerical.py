@@ -1,8 +1,10 @@
 """Numerical gradients against backprop (float64): the engine, backprop, and the book's loop.
 
 The numeric/backprop ratio is the report's "÷ backprop" column. The book's
-nditer loop is the reference row for TwoLayerNet at batch 3, the book's own
-example (it takes seconds per call, so it runs one round).
+nditer loop is the reference row at batch 3, the book's own example (it takes
+seconds per call, so it runs one round). Inputs: MNIST test images (about 80%
+of the pixels are 0, which the engine skips) and dense random ones, where every
+weight of the first layer matters.
 """
 import pytest
 
@@ -20,48 +22,57 @@ def float64():
     xpnet.set_dtype("float32")
 
 
-CASES = {
-    "TwoLayerNet 784-50-10 b3": (lambda s: TwoLayerNet(784 if not s else 49, 50, 10), (784,), 3),
-    "TwoLayerNet 784-50-10 b100": (lambda s: TwoLayerNet(784 if not s else 49, 50, 10), (784,), 100),
-    "MultiLayerNet 784-100-100-10 b3": (lambda s: MultiLayerNet(784 if not s else 49, [100, 100], 10),
-                                        (784,), 3),
+def _two_layer(smoke):
+    return TwoLayerNet(784 if not smoke else 49, 50, 10)
+
+
+def _multi_layer(smoke):
+    return MultiLayerNet(784 if not smoke else 49, [100, 100], 10)
+
+
+CASES = {  # name: (network factory, batch, inputs)
+    "TwoLayerNet 784-50-10 b3": (_two_layer, 3, "mnist"),
+    "TwoLayerNet 784-50-10 b3 dense": (_two_layer, 3, "dense"),
+    "TwoLayerNet 784-50-10 b100": (_two_layer, 100, "mnist"),
+    "MultiLayerNet 784-100-100-10 b3": (_multi_layer, 3, "mnist"),
+    "MultiLayerNet 784-100-100-10 b3 dense": (_multi_layer, 3, "dense"),
 }
+BOOK_CASES = [case for case in CASES if CASES[case][1] == 3]
 
 
-def _data(device, rng, shape, n, smoke):
-    """MNIST test images for 784-input networks (as in the book; about 80% of pixels are 0)."""
-    if smoke and shape == (784,):
-        return device.send(rng.random((n, 49))), device.send(rng.integers(0, 10, n))
-    if shape == (784,):
+def _data(device, rng, n, inputs, smoke):
+    """MNIST test images (as in the book) or uniform random values in [0, 1), with labels."""
+    if inputs == "mnist" and not smoke:
         from xpnet.datasets import load_mnist
         _, (x, t) = load_mnist(download=False)
         return device.send(x[:n].astype("float64")), device.send(t[:n])
-    return device.send(rng.random((n,) + shape)), device.send(rng.integers(0, 10, n))
+    return device.send(rng.random((n, 784 if not smoke else 49))), device.send(rng.integers(0, 10, n))
 
 
 @pytest.mark.parametrize("impl", ["xpnet", "backprop"])
 @pytest.mark.parametrize("case", CASES)
 def bench_numerical_gradient(measure, device, rng, smoke, case, impl):
-    factory, shape, n = CASES[case]
+    factory, n, inputs = CASES[case]
     net = factory(smoke)
-    x, t = _data(device, rng, shape, n, smoke)
+    x, t = _data(device, rng, n, inputs, smoke)
     fn = (lambda: network_numerical_gradient(net, x, t)) if impl == "xpnet" else \
         (lambda: net.gradient(x, t))
     measure(fn, f"gradient {case}", device, impl, rounds=5 if impl == "xpnet" else 20)
 
 
-def bench_numerical_gradient_book_loop(measure, rng, smoke):
-    """The book's TwoLayerNet.numerical_gradient: the nditer loop over every parameter (CPU)."""
-    factory, shape, n = CASES["TwoLayerNet 784-50-10 b3"]
+@pytest.mark.parametrize("case", BOOK_CASES)
+def bench_numerical_gradient_book_loop(measure, rng, smoke, case):
+    """The book's numerical_gradient method: the nditer loop over every parameter (CPU)."""
+    factory, n, inputs = CASES[case]
     net = factory(smoke)
-    x, t = _data(xpnet.get_device(), rng, shape, n, smoke)
+    x, t = _data(xpnet.get_device(), rng, n, inputs, smoke)
 
     def book():
         loss_W = lambda W: net.loss(x, t)  # noqa: E731  (the book's spelling)
         return {key: book_numerical_gradient(loss_W, net.params[key]) for key in net.params}
 
-    measure(book, "gradient TwoLayerNet 784-50-10 b3", xpnet.get_device(), "book", rounds=1,
-            warmup=0)  # 16 s a round, and nothing to warm up
+    measure(book, f"gradient {case}", xpnet.get_device(), "book", rounds=1,
+            warmup=0)  # 3 to 40 s a round, and nothing to warm up
 
 
 @pytest.mark.parametrize("impl", ["xpnet", "backprop"])

@@ -131,6 +131,83 @@ def test_engine_sampled_indices(float64, rng):
     assert np.count_nonzero(part["W1"]) <= 4 and set(part) == {"W1", "b2"}
 
 
+def _exact_path_calls(monkeypatch):
+    """Records (key, elements) each time the engine takes its exact path, not the ReLU series."""
+    import xpnet.numerical as numerical
+    calls, real = [], numerical._chunk_gradient
+    monkeypatch.setattr(numerical, "_chunk_gradient",
+                        lambda ev, key, idx: calls.append((key, idx.size)) or real(ev, key, idx))
+    return calls
+
+
+SERIES_NETWORKS = {
+    "two_layer_sparse_input": (lambda: TwoLayerNet(20, 8, 5), 0.7),
+    "multi_relu_decay": (lambda: MultiLayerNet(12, [6, 5, 4], 5, weight_decay_lambda=0.1), 0.0),
+}
+
+
+@pytest.mark.parametrize("name", SERIES_NETWORKS)
+def test_relu_series_equals_loop(float64, monkeypatch, name, rng):
+    """ReLU networks take the series path for every element, and give the loop's numbers."""
+    factory, zeros = SERIES_NETWORKS[name]
+    net = factory()
+    x, t = _batch(rng, (net.params["W1"].shape[0],), 3, classes=5)
+    x[rng.random(x.shape) < zeros] = 0.0  # as MNIST's blank pixels
+    calls = _exact_path_calls(monkeypatch)
+    fast = network_numerical_gradient(net, x, t)
+    assert calls == []
+    slow = loop_numerical_gradient(net, x, t)
+    for key in net.params:
+        np.testing.assert_allclose(fast[key], slow[key], rtol=0, atol=1e-9, err_msg=key)
+
+
+def test_relu_series_of_the_exact_loss_is_backprop(float64, rng):
+    """With eps = 0 the loss is backprop's -log y: central differences agree to h**2."""
+    net = MultiLayerNet(12, [6, 5, 4], 5)
+    x, t = _batch(rng, (12,), 3, classes=5)
+    fast = network_numerical_gradient(net, x, t, eps=0)
+    for key, grad in net.gradient(x, t).items():
+        np.testing.assert_allclose(fast[key], grad, rtol=1e-6, atol=1e-10, err_msg=key)
+
+
+@pytest.mark.parametrize("eps", [1e-7, 0.0])
+def test_loss_series_against_the_loss_itself(eps, rng):
+    """c1 d + .. + c5 d**5 is the loss change to d**5: at |d g| = 0.01 what is left is the
+    d**6 term and rounding (below 7e-15 here); any coefficient of the series wrong or left
+    out shows from 2.6e-13 up (tried one by one)."""
+    from xpnet.kernels.loss_series import unit_table
+    scores, g = rng.normal(size=(4, 6)), rng.normal(size=(4, 3, 6))
+    scores[3, 2] = 15.0  # a confident sample: its label's probability ~3e-7, near the book's eps
+    labels = np.array([0, 5, 1, 0])
+    zeros = np.zeros((4, 3))
+    units = unit_table(zeros, zeros, zeros, g, softmax(scores), labels, eps)
+
+    def loss(d):
+        y = softmax(scores[:, None, :] + d[..., None] * g)
+        return -np.log(y[np.arange(4), :, labels] + eps)
+
+    for d in 0.01 / np.abs(g).max(axis=2), -0.01 / np.abs(g).max(axis=2):
+        series = sum(units[:, :, 3 + q].T * d ** (q + 1) for q in range(5))
+        np.testing.assert_allclose(series, loss(d) - loss(0 * d), rtol=0, atol=3e-14)
+
+
+def test_relu_series_hands_kinks_and_large_steps_to_the_exact_path(float64, monkeypatch, rng):
+    """A later ReLU input within reach of its kink, or inputs too large for the series:
+    those elements go the exact way, the rest stay on the series; all equal the loop."""
+    net = MultiLayerNet(6, [5, 4], 3)
+    x, t = _batch(rng, (6,), 3, classes=3)
+    x[2] *= 3000.0  # |d g| past the series' limit for weights that see sample 2
+    h1 = np.maximum(x @ net.params["W1"] + net.params["b1"], 0)
+    net.params["b2"][...] = -(h1 @ net.params["W2"])[0] + np.array([1e-9, -1e-9, 0.5, -0.5])
+    calls = _exact_path_calls(monkeypatch)
+    fast = network_numerical_gradient(net, x, t)
+    exact = dict(calls)
+    assert 0 < exact["W1"] < net.params["W1"].size and exact["b1"] > 0, exact
+    slow = loop_numerical_gradient(net, x, t)
+    for key in net.params:
+        np.testing.assert_allclose(fast[key], slow[key], rtol=0, atol=1e-7, err_msg=key)
+
+
 @pytest.mark.parametrize("mode", ["full", "sample", "directional"])
 @pytest.mark.parametrize("name", NETWORKS)
 def test_gradient_check_backprop_is_right(device, float64, mode, name, rng):

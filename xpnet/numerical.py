@@ -17,7 +17,10 @@ gives for a network's loss, much faster, using forward computations only:
   Dropout, BatchNormalization) to the next Affine layer;
 * perturbations that provably leave the loss bit-identical (a weight that
   multiplies only zeros, a column unchanged after ReLU) get exactly 0, as the
-  loop gives them, without being evaluated.
+  loop gives them, without being evaluated;
+* in ReLU networks (Affine, ReLU, ..., Affine, softmax loss) on the CPU, a
+  weight's loss change comes from a power series per (unit, sample) instead
+  (xpnet.numerical_relu); what the series does not cover takes the ways above.
 """
 import sys
 
@@ -28,6 +31,7 @@ from .functions import label_indices
 from .labels import values_checked
 from .kernels import im2col
 from .layers import Affine, BatchNormalization, Convolution, Dropout, Relu, Sigmoid
+from . import numerical_relu
 
 H = 1e-4
 
@@ -131,6 +135,7 @@ class _Evaluator:
             self.inputs.append(self._step(layer, self.inputs[-1], 1, fresh=True))
         self.n = self.inputs[0].shape[0]
         self._cols = {}
+        self._series = {}
         self._sample_losses = None
         self._base_loss = None
         self._decay_total = None
@@ -142,6 +147,12 @@ class _Evaluator:
             _, _, FH, FW = layer.W.shape
             self._cols[k] = im2col(self.inputs[k], FH, FW, layer.stride, layer.pad)
         return self._cols[k]
+
+    def unit_series(self, k):
+        """numerical_relu's table for Affine layer k's units (computed once)."""
+        if k not in self._series:
+            self._series[k] = numerical_relu.UnitSeries(self, k)
+        return self._series[k]
 
     def _step(self, layer, h, groups, fresh=False):
         if isinstance(layer, BatchNormalization):
@@ -208,6 +219,9 @@ def network_numerical_gradient(net, x, t, keys=None, indices=None, chunk_bytes=1
         flat = _drop_zero_input_weights(ev, key, flat)
         grad = ev.xp.zeros(param.size, dtype=param.dtype)
         k = ev.names.index(net._slots[key][0])
+        if numerical_relu.applies(ev, k):
+            grad[flat], flagged = _series_gradient(ev, key, k, flat)
+            flat = flat[flagged]
         step = max(1, chunk_bytes // sum(a.nbytes for a in ev.inputs[k + 1:]))
         for start in range(0, flat.size, step):
             chunk = flat[start:start + step]
@@ -240,10 +254,29 @@ def _chunk_gradient(ev, key, idx):
     name, attr = ev.net._slots[key]
     k = ev.names.index(name)
     w = ev.net.params[key].reshape(-1)[idx]
-    delta = ev.xp.concatenate([(w + H) - w, (w - H) - w])  # the steps the loop really takes
+    delta = _steps(ev.xp, w)
     both, w2 = ev.xp.concatenate([idx, idx]), ev.xp.concatenate([w, w])
     losses = _perturbed_losses(ev, k, attr, both, delta) + _decay(ev, key, w2, delta)
     return (losses[:idx.size] - losses[idx.size:]) / (2 * H)
+
+
+def _series_gradient(ev, key, k, flat):
+    """The fast path of ReLU networks (xpnet.numerical_relu) for the flat elements ``flat`` of
+    Affine layer k's ``key``; also says which of them need the exact path."""
+    from .kernels.loss_series import unit_gradient
+    param, series = ev.net.params[key], ev.unit_series(k)
+    X = ev.inputs[k].reshape(ev.n, -1) if param.ndim == 2 else np.ones((ev.n, 1))  # b: x = 1
+    grad, flagged = unit_gradient(flat, param, X, series.units, series.relu, H)
+    if ev.net.weight_decay_lambda and key in ev.net._decayed:
+        w = param.reshape(-1)[flat]
+        decay = _decay(ev, key, np.concatenate([w, w]), _steps(np, w))
+        grad += (decay[:flat.size] - decay[flat.size:]) / (2 * H)
+    return grad, flagged
+
+
+def _steps(xp, w):
+    """The steps the book's loop really takes from each w: (w + h) - w, then (w - h) - w."""
+    return xp.concatenate([(w + H) - w, (w - H) - w])
 
 
 def _decay(ev, key, w, delta):
