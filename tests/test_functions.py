@@ -34,6 +34,23 @@ def test_sigmoid_extremes_without_warnings():
     assert out.dtype == np.float32
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64, np.int64])
+def test_activations_equal_their_formulas_bit_for_bit(dtype, rng):
+    """sigmoid, sigmoid_grad and softmax work in place in arrays of their own: the values of
+    the formulas written out, in the same dtype, and the caller's array untouched."""
+    x = (rng.normal(size=(7, 13)) * 40).astype(dtype)
+    before = x.copy()
+    with np.errstate(over="ignore", under="ignore"):
+        s = 1 / (1 + np.exp(-x))
+        shifted = x - x.max(axis=-1, keepdims=True)
+        soft = np.exp(shifted) / np.exp(shifted).sum(axis=-1, keepdims=True)
+    for got, expected in [(sigmoid(x), s), (sigmoid_grad(x), (1.0 - s) * s), (softmax(x), soft),
+                          (softmax(x[3]), soft[3])]:
+        np.testing.assert_array_equal(got, expected)
+        assert got.dtype == expected.dtype
+    np.testing.assert_array_equal(x, before)
+
+
 def test_softmax_is_stable_and_batched(device):
     x = to_device(np.array([[1010.0, 1000.0, 990.0], [0.0, 0.0, 0.0]]))
     y = asnumpy(softmax(x))

@@ -42,4 +42,6 @@ class Sigmoid(Layer):
         return self.out
 
     def backward(self, dout):
-        return dout * (1.0 - self.out) * self.out
+        dx = dout * (1.0 - self.out)
+        dx *= self.out  # dout * (1 - y) * y, bit for bit, without a third array
+        return dx
