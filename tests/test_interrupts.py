@@ -85,21 +85,28 @@ def _run_to_the_end(out, data_dir, *extra):
 
 @pytest.mark.slow
 def test_killed_at_random_moments_the_run_resumes_exactly(tmp_path, data_dir):
-    """SIGINT and SIGKILL at random moments of a real run, then --resume: the same run."""
+    """SIGINT and SIGKILL at random moments of a real run, then --resume: the same run.
+
+    A kill that comes after the run already finished (a busy machine made the first run
+    slow) counts for nothing and narrows the window for the next ones.
+    """
     straight = tmp_path / "straight"
     start = time.perf_counter()
     _run_to_the_end(straight, data_dir)
-    duration = time.perf_counter() - start
+    window = time.perf_counter() - start
     chance = random.Random(os.environ.get("XPNET_KILL_SEED", "0"))
-    survived, resumed = 0, 0
-    for trial in range(KILL_TRIALS):
-        out = tmp_path / f"killed{trial}"
-        kind = (signal.SIGINT, signal.SIGKILL)[trial % 2]
+    killed, resumed, attempts = 0, 0, 0
+    while killed < KILL_TRIALS and attempts < 3 * KILL_TRIALS:
+        attempts += 1
+        out = tmp_path / f"attempt{attempts}"
+        kind = (signal.SIGINT, signal.SIGKILL)[killed % 2]
         proc = _start(out, data_dir)
-        time.sleep(chance.uniform(0.3, duration))
+        wait = chance.uniform(0.3, window)
+        time.sleep(wait)
         proc.send_signal(kind)
         _, err = proc.communicate(timeout=120)
         if proc.returncode == 0:  # it finished first: nothing to resume
+            window = max(0.6, 0.8 * wait)
             continue
         assert "Traceback" not in err, err
         if kind == signal.SIGINT:
@@ -113,10 +120,10 @@ def test_killed_at_random_moments_the_run_resumes_exactly(tmp_path, data_dir):
         assert_same_run(straight, out)
         assert (straight / "loss.png").read_bytes() == (out / "loss.png").read_bytes()
         assert not [f for f in os.listdir(out) if f.endswith(".tmp")]
-        survived += 1
-    print(f"{KILL_TRIALS} kills: {survived} before the end, {resumed} of them resumed from a "
+        killed += 1
+    print(f"{attempts} attempts: {killed} kills before the end, {resumed} of them resumed from a "
           f"checkpoint; all bit-identical to the uninterrupted run")
-    assert survived >= KILL_TRIALS // 2 and resumed >= 1
+    assert killed == KILL_TRIALS and resumed >= 1
 
 
 def test_ctrl_c_after_the_run_finished_leaves_it_finished(tmp_path, data_dir):
