@@ -51,6 +51,24 @@ def test_im2col_col2im_equal_the_book(device, shape, fh, fw, stride, pad, dtype,
     np.testing.assert_array_equal(asnumpy(img), book_col2im(c, shape, fh, fw, stride, pad))
 
 
+@pytest.mark.parametrize("layout", ["xpnet", "row-major"])
+@pytest.mark.parametrize("shape, f, stride", [((2, 3, 8, 6), 2, 2), ((2, 3, 9, 6), 2, 2),
+                                              ((2, 3, 8, 6), 3, 1)])
+def test_col2im_zeros_and_nans_as_the_book(device, layout, shape, f, stride, rng):
+    """The book adds each value into zeros: -0.0 comes out 0.0 and NaN stays NaN, whether the
+    windows tile the image (placed) or not (folded: odd side, overlap)."""
+    x = rng.standard_normal(shape)
+    col = im2col(to_device(x), f, f, stride, 0)
+    values = asnumpy(col).copy()
+    values[::2] = -0.0
+    values[1, 0] = np.nan
+    c = to_device(values if layout == "row-major" else np.ascontiguousarray(values.T).T)
+    img = asnumpy(col2im(c, shape, f, f, stride, 0))
+    expected = book_col2im(values, shape, f, f, stride, 0)
+    np.testing.assert_array_equal(img, expected)
+    np.testing.assert_array_equal(np.signbit(img), np.signbit(expected))
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape, ph, pw, stride, pad", CASES)
 def test_maxpool_equals_the_book(device, shape, ph, pw, stride, pad, dtype, rng):

