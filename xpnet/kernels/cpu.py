@@ -108,10 +108,12 @@ def _channel_back(cols, base, c, filter_h, filter_w, stride, pad, out_h, out_w, 
 @njit_cached(parallel=True)
 def _col2im(cols, filter_h, filter_w, stride, pad, out_h, out_w, img, tiles):
     """img += the columns (xpnet's layout, (C*FH*FW, N*OH*OW)) folded back (img = them
-    placed, when ``tiles``); one (image, channel) per iteration, so no races."""
+    placed, when ``tiles``); one (channel, image) per iteration, so no races. Channel-major,
+    consecutive iterations read on along the same rows of columns: 64x7x7 2.35 -> 1.74 ms,
+    32x14x14 2.91 -> 2.09, 16x28x28 4.77 -> 3.98 (batch 100, against image-major)."""
     N, C = img.shape[:2]
-    for nc in prange(N * C):
-        n, c = nc // C, nc % C
+    for cn in prange(C * N):
+        c, n = cn // N, cn % N
         _channel_back(cols, n * out_h * out_w, c, filter_h, filter_w, stride, pad, out_h, out_w,
                       img[n, c], tiles)
 
