@@ -18,7 +18,7 @@ move it, or |d g| too large for the series.
 """
 import numpy as np
 
-from .functions import label_indices
+from .functions import label_indices, softmax
 from .layers import Affine, Relu, SoftmaxWithLoss
 
 
@@ -39,10 +39,10 @@ class UnitSeries:
         self.relu = k + 1 < len(ev.layers)
         g, reach = _unit_score_gradients(ev, k)
         scores = ev.inputs[-1]
-        e = np.exp(scores - scores.max(axis=1, keepdims=True))  # as the loss's softmax
-        y = e / e.sum(axis=1, keepdims=True)
-        before, after = (ev.inputs[k + 1], ev.inputs[k + 2]) if self.relu else (reach, reach)
-        self.units = unit_table(before, after, reach, g, y, label_indices(scores, ev.t), ev.eps)
+        before = ev.inputs[k + 1]
+        after = ev.inputs[k + 2] if self.relu else before  # no ReLU: the unit is the score
+        self.units = unit_table(before, after, reach, g, softmax(scores),
+                                label_indices(scores, ev.t), ev.eps)
 
 
 def _unit_score_gradients(ev, k):
