@@ -205,3 +205,18 @@ def test_arguments_and_seed_reach_the_script(reader):
     with_args = subprocess.run([sys.executable, "-m", "xpnet.book", str(script), "a", "--b"],
                                capture_output=True, text=True, cwd=reader / "ch")
     assert with_args.stdout.split("]")[0] == "['a', '--b'"
+
+
+def test_a_script_that_reads_local_files_loads_no_network_random_or_argparse_code(reader):
+    """Start-up is most of a short script's time: xpnet-book imports only what a run uses."""
+    script = _script(reader, """
+        import sys
+        from common.functions import softmax
+        from common.gradient import numerical_gradient
+        from dataset.mnist import load_mnist
+        print(sorted(m for m in ("urllib.request", "numpy.random", "argparse", "zipfile",
+                                 "traceback", "sysconfig") if m in sys.modules))
+    """)
+    result = xpnet_book(reader / "ch", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"

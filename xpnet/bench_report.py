@@ -25,7 +25,8 @@ import os
 import subprocess
 import sys
 
-from .cli.common import Parser, run
+from .cli.common import run
+from .cli.parser import Parser
 from .errors import XpnetError
 from .files import atomic_write
 

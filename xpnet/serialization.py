@@ -10,7 +10,6 @@ import io
 import math
 import os
 import pickle
-import zipfile
 import zlib
 
 import numpy as np
@@ -68,6 +67,7 @@ def save_arrays(path, arrays):
 
 def load_arrays(path):
     """Read a dict of NumPy arrays from .npz (never unpickling) or from a book .pkl."""
+    import zipfile  # here, not above: runs that read only pickles skip its import
     path = os.fspath(path)
     if path.endswith(".pkl"):
         return load_pickle(path)
@@ -89,6 +89,7 @@ _MAX_DEFLATE_RATIO = 1032
 
 def _read_npz(path):
     """The arrays of an .npz file, each allocated only once its bytes are known to be there."""
+    import zipfile
     arrays = {}
     with zipfile.ZipFile(path) as archive:
         for info in archive.infolist():

@@ -15,7 +15,7 @@ from .device import cupy_if_loaded
 
 _seed = None
 _rank = 0
-_own = numpy.random.default_rng()
+_own = None  # made on first use: numpy.random costs ~10 ms to import, and many runs never draw
 _numpy_global = False
 _gpu = {}
 
@@ -59,7 +59,15 @@ def use_numpy_global(on=True):
 
 def host_rng():
     """The generator behind weights, shuffling and CPU dropout masks."""
-    return _NumpyGlobal() if _numpy_global else _own
+    return _NumpyGlobal() if _numpy_global else _own_rng()
+
+
+def _own_rng():
+    """xpnet's own Generator, unseeded until ``seed`` is called."""
+    global _own
+    if _own is None:
+        _own = numpy.random.default_rng()
+    return _own
 
 
 def get_state():
@@ -67,7 +75,7 @@ def get_state():
     if _numpy_global:
         kind, keys, pos, has_gauss, gauss = numpy.random.get_state()
         return {"numpy_global": [kind, keys.tolist(), pos, has_gauss, gauss]}
-    return _own.bit_generator.state
+    return _own_rng().bit_generator.state
 
 
 def set_state(state):
@@ -77,7 +85,7 @@ def set_state(state):
         numpy.random.set_state((kind, numpy.array(keys, dtype=numpy.uint32), pos, has_gauss,
                                 gauss))
     else:
-        _own.bit_generator.state = state
+        _own_rng().bit_generator.state = state
 
 
 def rand_like(x):

@@ -1,20 +1,20 @@
 """``xpnet-book``: run one of the book's scripts (or a reader's own) on xpnet."""
+import functools
 import os
 import pickle
 import runpy
 import sys
-import sysconfig
-import traceback
 
 from .. import backend
 from ..backend.random import use_numpy_global
-from ..cli.common import Parser, run
+from ..cli.common import run
 from ..errors import XpnetError
 from .. import safe_pickle
 from .importer import install
 
 
 def build_parser():
+    from ..cli.parser import Parser
     p = Parser(prog="xpnet-book", description="Run a script written for the book's 'common' and "
                "'dataset' packages (the book's own, or yours) with those packages served by "
                "xpnet: the book's numbers, computed by xpnet's kernels. Run it where you would "
@@ -27,15 +27,21 @@ def build_parser():
 
 
 _REAL_LOAD = pickle.load
-_INSTALLED = tuple(os.path.abspath(sysconfig.get_paths()[key]) + os.sep
-                   for key in ("stdlib", "platstdlib", "purelib", "platlib"))
+
+
+@functools.cache
+def _installed():
+    """The folders of installed code: the standard library's and site-packages'."""
+    import sysconfig
+    return tuple(os.path.abspath(sysconfig.get_paths()[key]) + os.sep
+                 for key in ("stdlib", "platstdlib", "purelib", "platlib"))
 
 
 def _guarded_load(file, **kwargs):
     """``pickle.load`` for the reader's code: the book's parameter pickles, through the
     restricted unpickler. Installed libraries (Numba's cache, for one) keep the real one."""
     caller = os.path.abspath(sys._getframe(1).f_code.co_filename)
-    if caller.startswith(_INSTALLED):
+    if caller.startswith(_installed()):
         return _REAL_LOAD(file, **kwargs)
     return safe_pickle.loads(file.read())
 
@@ -61,6 +67,7 @@ def run_script(script, args=(), seed=None):
     try:
         runpy.run_path(script, run_name="__main__")
     except Exception as e:  # the script's own error: its traceback, as python would print it
+        import traceback
         tb = e.__traceback__
         while tb is not None and not _in_script(tb, script):
             tb = tb.tb_next
@@ -74,6 +81,9 @@ def _in_script(tb, script):
 
 
 def main(argv=None):
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and not argv[0].startswith("-"):  # SCRIPT [ARGS...]: no option to parse, no argparse
+        return run("xpnet-book", run_script, argv[0], argv[1:])
     parser = build_parser()
     args = parser.parse_args(argv)
     return run(parser.prog, run_script, args.script, args.args, args.seed)

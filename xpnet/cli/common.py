@@ -1,19 +1,8 @@
-"""What the commands share: one-line argument errors, and one-line xpnet errors."""
-import argparse
+"""What the commands share: one-line xpnet errors (their argument parser is in ``parser``)."""
 import os
 import sys
 
 from ..errors import XpnetError
-
-
-class Parser(argparse.ArgumentParser):
-    """An ArgumentParser with one-line errors (not usage + error) and defaults in its help."""
-
-    def __init__(self, **kwargs):
-        super().__init__(formatter_class=argparse.ArgumentDefaultsHelpFormatter, **kwargs)
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see --help)\n")
 
 
 def run(prog, command, *args):

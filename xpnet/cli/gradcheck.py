@@ -5,7 +5,8 @@ import time
 from .. import backend
 from ..gradcheck import MODES, TOLERANCE, check_gradients
 from ..models.registry import MODELS, build_model, takes_images
-from .common import Parser, run
+from .common import run
+from .parser import Parser
 
 
 def build_parser():

@@ -25,14 +25,14 @@ from .. import backend
 from ..checkpoint import read_checkpoint, save_checkpoint
 from ..errors import XpnetError
 from ..files import DirectoryLock
-from ..kernels.jit import on_first_compile
 from ..launcher import mpi_launch
 from ..models.registry import MODELS, OPTION_DEFAULTS, build_model, model_options, takes_images
 from ..optimizers import OPTIMIZERS
 from ..runs import (CHECKPOINT, accuracy_labels, epoch_mean_losses, holds_run, latest_run,
                     new_run_folder, write_metrics, write_plots)
 from ..trainer import Trainer, TrainingDiverged
-from .common import Parser, run
+from .common import run
+from .parser import Parser
 
 DATASETS = ("mnist", "fashion-mnist")
 ABORT_GRACE = 1.0  # seconds a failing rank waits before ending the job (its output travels)
@@ -342,6 +342,7 @@ class Session:
         """Train to the end (True), or until Ctrl-C asked to stop, and save (False)."""
         # A run that diverges is stopped and explained below, not warned about step by step.
         quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
+        from ..kernels.jit import on_first_compile  # Numba: imported here, where Ctrl-C is handled
         with CtrlC(self.lead) as ctrl_c, on_first_compile(self._compiling), quiet:
             self._open_bar()
             try:

@@ -8,11 +8,8 @@ cache. Checksums are of the decompressed IDX bytes, so a re-compressed copy
 """
 import hashlib
 import os
-import socket
 import sys
 import time
-import urllib.error
-import urllib.request
 import zlib
 from dataclasses import dataclass, field
 
@@ -154,7 +151,7 @@ def download(dataset, role, mirrors=None, timeout=30, retries=3, progress=True):
             except _ChecksumMismatch as e:
                 reasons.append((url, str(e)))
                 break
-            except (urllib.error.URLError, OSError) as e:
+            except OSError as e:  # urllib's URLError and HTTPError included
                 reasons.append((url, _short(e)))
                 if not _passing(e):
                     break
@@ -172,13 +169,15 @@ def _short(error):
 
 def _passing(error):
     """True for faults worth retrying: time-outs, resets and server errors."""
+    import urllib.error
     if isinstance(error, urllib.error.HTTPError):
         return error.code >= 500
     reason = getattr(error, "reason", error)
-    return isinstance(reason, (socket.timeout, TimeoutError, ConnectionResetError))
+    return isinstance(reason, (TimeoutError, ConnectionResetError))
 
 
 def _fetch(url, target, datafile, timeout, progress):
+    import urllib.request  # here, not above: ~40 ms of imports that runs reading local files skip
     request = urllib.request.Request(url, headers={"User-Agent": "xpnet"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         total = int(response.headers.get("Content-Length") or 0) or None
