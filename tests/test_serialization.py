@@ -111,3 +111,29 @@ def test_an_npz_header_cannot_claim_memory_it_does_not_hold(tmp_path):
     good = _npz_with_header(tmp_path, (2,), np.arange(2.0).tobytes())
     assert load_arrays(good)["W1"].tolist() == [0.0, 1.0]
     assert load_arrays(good)["W1"].flags.writeable
+
+
+class _SharedBuffer:
+    """Pickles as NumPy's protocol-5 array: _frombuffer of a bytearray, here one shared by two."""
+
+    def __init__(self, buffer):
+        self.buffer = buffer
+
+    def __reduce__(self):
+        return (np._core.numeric._frombuffer, (self.buffer, np.dtype(np.uint8), (4,), "C"))
+
+
+def test_protocol_5_arrays_take_their_bytes_over_yet_never_share_memory(tmp_path):
+    path = tmp_path / "p5.pkl"
+    path.write_bytes(pickle.dumps({"W1": np.arange(6.0).reshape(2, 3)}, protocol=5))
+    W1 = load_pickle(path)["W1"]
+    assert W1.flags.writeable and W1.flags.c_contiguous
+    W1 += 1  # the book's optimizers update loaded weights in place
+    np.testing.assert_array_equal(W1, np.arange(1.0, 7.0).reshape(2, 3))
+    shared = bytearray(b"\x01\x02\x03\x04")
+    path.write_bytes(pickle.dumps({"a": _SharedBuffer(shared), "b": _SharedBuffer(shared)},
+                                  protocol=5))
+    loaded = load_pickle(path)
+    assert not np.shares_memory(loaded["a"], loaded["b"])
+    loaded["a"][0] = 9
+    np.testing.assert_array_equal(loaded["b"], [1, 2, 3, 4])

@@ -62,8 +62,10 @@ def init_mnist():
 
 def _idx_sha256(array, shape):
     """SHA-256 of ``array`` written as an IDX file of ``shape``: the checksum of its .gz's content."""
-    header = struct.pack(">HBB", 0, 0x08, len(shape)) + struct.pack(f">{len(shape)}I", *shape)
-    return hashlib.sha256(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes()).hexdigest()
+    sha = hashlib.sha256(struct.pack(">HBB", 0, 0x08, len(shape)))
+    sha.update(struct.pack(f">{len(shape)}I", *shape))
+    sha.update(np.ascontiguousarray(array, dtype=np.uint8))  # the array's memory, not a copy
+    return sha.hexdigest()
 
 
 def _from_pickle():
