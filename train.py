@@ -4,7 +4,10 @@
 """
 import sys
 
-from xpnet.cli.train import console
-
 if __name__ == "__main__":
+    try:
+        from xpnet.cli.train import console
+    except KeyboardInterrupt:  # Ctrl-C while Python loads NumPy and xpnet: nothing started yet
+        print("train.py: interrupted before training started", file=sys.stderr)
+        sys.exit(130)
     sys.exit(console())
