@@ -77,8 +77,12 @@ def _fold_channel(cols, base, c, filter_h, filter_w, stride, pad, out_h, out_w, 
                 if 0 <= iy < H:
                     dst, first = plane[iy], U(lo * stride + kx - pad)
                     r = U(base + oy * out_w + lo)
-                    for j in range(hi - lo):
-                        dst[first + U(j * stride)] += row[r + U(j)]
+                    if stride == 1:  # a contiguous run, which LLVM vectorizes: conv1 -16%
+                        for j in range(hi - lo):
+                            dst[first + U(j)] += row[r + U(j)]
+                    else:
+                        for j in range(hi - lo):
+                            dst[first + U(j * stride)] += row[r + U(j)]
 
 
 @njit_cached()
