@@ -100,6 +100,18 @@ def test_affine_gradient_any_input_shape(device, shape, rng):
     assert_grads_close(layer_gradients(lambda: layer.forward(x), backward, [x, W, b], R))
 
 
+def test_affine_without_dx_sets_the_same_dW_and_db(device, rng):
+    """A network's first layer skips dx (its input is the data): dW and db are unchanged."""
+    x, dout = to_device(rng.standard_normal((4, 6))), to_device(rng.standard_normal((4, 3)))
+    layer = Affine(to_device(rng.standard_normal((6, 3))), to_device(rng.standard_normal(3)))
+    layer.forward(x)
+    assert layer.backward(dout, need_dx=False) is None
+    dW, db = layer.dW, layer.db
+    layer.backward(dout)
+    np.testing.assert_array_equal(asnumpy(dW), asnumpy(layer.dW))
+    np.testing.assert_array_equal(asnumpy(db), asnumpy(layer.db))
+
+
 @pytest.mark.parametrize("rows", [3, 1500])  # one block of cast rows, and several
 def test_affine_float32_input_float64_weights(device, monkeypatch, rows, rng):
     """The book's float32 images times float64 weights: float64 results, as NumPy's mixed product."""

@@ -25,11 +25,14 @@ class Affine(Layer):
         self.x = x.reshape(x.shape[0], -1)
         return _dot(xp, self.x, self.W) + self.b
 
-    def backward(self, dout):
+    def backward(self, dout, need_dx=True):
+        """Set dW and db; return dx unless ``need_dx`` is False (the network's input needs none)."""
         xp = self._xp(dout, self.W)
-        dx = xp.dot(dout, _as(self.W, dout.dtype).T)
         self.dW = xp.dot(_as(self.x, dout.dtype).T, dout)
         self.db = xp.sum(dout, axis=0)
+        if not need_dx:
+            return None
+        dx = xp.dot(dout, _as(self.W, dout.dtype).T)
         return dx.reshape(*self.original_x_shape)
 
 

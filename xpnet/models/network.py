@@ -14,7 +14,7 @@ from ..backend import asnumpy, device_of, get_device, get_dtype, parse_device
 from ..backend.random import host_rng
 from ..errors import DataError, DeviceMismatchError, DTypeError, ShapeError
 from ..labels import check_labels
-from ..layers import BatchNormalization, Convolution, Dropout
+from ..layers import Affine, BatchNormalization, Convolution, Dropout
 from ..serialization import load_arrays, save_arrays, save_pickle
 
 _GRAD_ATTR = {"W": "dW", "b": "db", "gamma": "dgamma", "beta": "dbeta"}
@@ -96,7 +96,7 @@ class Network:
         first, *rest = self.layers.values()
         for layer in reversed(rest):
             dout = layer.backward(dout)
-        if isinstance(first, Convolution):  # nothing needs the gradient of the input images
+        if isinstance(first, (Affine, Convolution)):  # nothing needs the input's gradient
             first.backward(dout, need_dx=False)
         else:
             first.backward(dout)

@@ -1,10 +1,17 @@
-"""The book's Convolution and Pooling layers on the book's im2col (reference only).
+"""The book's Affine, Convolution and Pooling layers (reference only).
 
 ``bookify(network)`` swaps them into a network, so a benchmark can time the
 book's own algorithm for a whole training step beside xpnet's kernels.
 """
-from ..layers import Convolution, Pooling
+from ..layers import Affine, Convolution, Pooling
 from .book import book_col2im, book_im2col, book_pool_backward, book_pool_forward
+
+
+class BookAffine(Affine):
+    """common/layers.py's Affine: backward computes dx, even where nothing uses it."""
+
+    def backward(self, dout, need_dx=True):
+        return super().backward(dout)
 
 
 class BookConvolution(Convolution):
@@ -45,9 +52,11 @@ class BookPooling(Pooling):
 
 
 def bookify(network):
-    """Replace the network's Convolution and Pooling layers by the book's; returns the network."""
+    """Replace the network's Affine, Convolution and Pooling layers by the book's; returns it."""
     for name, layer in network.layers.items():
-        if type(layer) is Convolution:
+        if type(layer) is Affine:
+            book = BookAffine(layer.W, layer.b)
+        elif type(layer) is Convolution:
             book = BookConvolution(layer.W, layer.b, layer.stride, layer.pad)
         elif type(layer) is Pooling:
             book = BookPooling(layer.pool_h, layer.pool_w, layer.stride, layer.pad)
