@@ -101,7 +101,7 @@ def cross_entropy_error(y, t):
 def mean_log_loss(y, labels):
     """Mean of -log(y[row, label] + 1e-7) over the rows, for checked integer ``labels``."""
     xp = get_array_module(y)
-    return -xp.sum(xp.log(y[xp.arange(y.shape[0]), labels] + 1e-7)) / y.shape[0]
+    return -xp.log(y[xp.arange(y.shape[0]), labels] + 1e-7).sum() / y.shape[0]
 
 
 def softmax_loss(X, t):
