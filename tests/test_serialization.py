@@ -123,7 +123,7 @@ class _SharedBuffer:
         return (np._core.numeric._frombuffer, (self.buffer, np.dtype(np.uint8), (4,), "C"))
 
 
-def test_protocol_5_arrays_take_their_bytes_over_yet_never_share_memory(tmp_path):
+def test_protocol_5_arrays_are_writable_and_never_share_memory(tmp_path):
     path = tmp_path / "p5.pkl"
     path.write_bytes(pickle.dumps({"W1": np.arange(6.0).reshape(2, 3)}, protocol=5))
     W1 = load_pickle(path)["W1"]

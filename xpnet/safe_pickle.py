@@ -8,7 +8,6 @@ arguments and makes a fresh array from plain bytes. Fuzzing found that NumPy's
 own ``_frombuffer`` and ``ndarray.__setstate__``, driven by a damaged pickle,
 can crash the process; these builders never call them.
 """
-import contextvars
 import io
 import math
 import pickle
@@ -48,17 +47,9 @@ def _dtype_of(value):
     return value.dtype
 
 
-# The bytearrays (pickle protocol 5's array data) the current load has made into arrays.
-_claimed = contextvars.ContextVar("claimed")
-
-
 def _array(data, dtype, shape, fortran=False):
-    """A fresh array of ``shape`` from exactly the bytes it needs.
-
-    Protocol 5 hands each array its own bytearray, which the array takes over
-    without a copy (the book's mnist.pkl: 11.7 MB, two copies fewer); bytes, a
-    bytearray the pickle names twice, and Fortran-ordered data are copied.
-    """
+    """A fresh array of ``shape`` from exactly the bytes it needs (bytes, or protocol 5's
+    bytearray, read in place and copied once)."""
     if not isinstance(data, (bytes, bytearray)):
         _refuse(f"refused array data of type {type(data).__name__}")
     if not isinstance(shape, tuple) or not all(isinstance(n, int) and n >= 0 for n in shape):
@@ -67,13 +58,8 @@ def _array(data, dtype, shape, fortran=False):
     if count * dtype.itemsize != len(data):
         _refuse(f"array of shape {shape} and dtype {dtype} needs {count * dtype.itemsize} "
                 f"bytes, the pickle holds {len(data)}")
-    array = np.frombuffer(data, dtype=dtype, count=count).reshape(
-        shape, order="F" if fortran else "C")
-    claimed = _claimed.get(None)  # None: a load outside ``loads``, which takes nothing over
-    if claimed is None or fortran or not isinstance(data, bytearray) or id(data) in claimed:
-        return array.copy()  # C order, memory of its own
-    claimed.add(id(data))
-    return array
+    flat = np.frombuffer(data, dtype=dtype, count=count)
+    return flat.reshape(shape, order="F" if fortran else "C").copy()
 
 
 class _ArrayBuilder:
@@ -146,8 +132,4 @@ def finished(value):
 
 def loads(data):
     """Unpickle ``data`` (bytes) through RestrictedUnpickler."""
-    token = _claimed.set(set())
-    try:
-        return finished(RestrictedUnpickler(io.BytesIO(data)).load())
-    finally:
-        _claimed.reset(token)
+    return finished(RestrictedUnpickler(io.BytesIO(data)).load())
