@@ -228,8 +228,10 @@ def test_convolution_gradient(device, stride, pad, rng):
 
 
 @pytest.mark.parametrize("side", [8, 32])  # NumPy's im2col (small.py), Numba's
-def test_convolution_writes_each_col_over_the_last(side, rng):
+def test_convolution_writes_each_col_over_the_last(side, monkeypatch, rng):
     """A forward reuses the previous col's memory when it fits: the same results as fresh."""
+    from xpnet.layers import convolution
+    monkeypatch.setattr(convolution, "direct_conv_fits", lambda *args: False)  # im2col's path
     W, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
     x1, x2 = rng.standard_normal((2, 4, 3, side, side))
     layer, fresh = Convolution(W, b, 1, 1), Convolution(W, b, 1, 1)
@@ -254,6 +256,7 @@ def test_convolution_writes_each_col_over_the_last(side, rng):
 def test_convolution_without_a_kept_col_builds_it_by_groups(side, monkeypatch, rng):
     """Past KEEP_COL_BYTES: no col between forward and backward, the same results."""
     from xpnet.layers import convolution
+    monkeypatch.setattr(convolution, "direct_conv_fits", lambda *args: False)  # im2col's path
     W, b = rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4)
     x = rng.standard_normal((7, 3, side, side))
     kept = Convolution(W, b, 1, 1)
@@ -267,6 +270,64 @@ def test_convolution_without_a_kept_col_builds_it_by_groups(side, monkeypatch, r
     np.testing.assert_allclose(grouped.backward(dout), dx, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(grouped.dW, kept.dW, rtol=1e-12, atol=1e-12)
     np.testing.assert_allclose(grouped.db, kept.db, rtol=1e-12, atol=1e-12)
+
+
+@pytest.fixture
+def direct_kernels(monkeypatch):
+    """The direct 3x3 kernels on every input size, with several blocks and chunks of work."""
+    import xpnet.kernels
+    from xpnet.kernels import direct
+    monkeypatch.setattr(xpnet.kernels, "PARALLEL_MIN_SIZE", 0)
+    monkeypatch.setattr(xpnet.kernels, "NUMPY_WORK_BEFORE_JIT", 0)
+    monkeypatch.setattr(direct, "BLOCK_POSITIONS", 40)
+    monkeypatch.setattr(direct, "CHUNK_POSITIONS", 100)
+
+
+@pytest.mark.parametrize("pad", [0, 1, 2])
+def test_direct_convolution_gradient(direct_kernels, pad, rng):
+    """3x3, stride 1 (DeepConvNet's geometry): the direct kernels' backward, numerically."""
+    x = rng.standard_normal((2, 3, 7, 6))
+    W, b = rng.standard_normal((5, 3, 3, 3)), rng.standard_normal(5)  # an odd filter count
+    layer = Convolution(W, b, 1, pad)
+    R = rng.standard_normal(layer.forward(x).shape)
+    assert layer.frames is not None and layer.col is None
+
+    def backward(d):
+        return [layer.backward(d), layer.dW, layer.db]
+
+    assert_grads_close(layer_gradients(lambda: layer.forward(x), backward, [x, W, b], R))
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-6)])
+@pytest.mark.parametrize("pad", [0, 1, 2])
+def test_direct_convolution_equals_im2col(direct_kernels, monkeypatch, pad, dtype, tol, rng):
+    """The direct kernels give im2col's results, in the input's dtype, need_dx or not."""
+    from xpnet.layers import convolution
+    x = rng.standard_normal((3, 4, 9, 8)).astype(dtype)
+    W, b = rng.standard_normal((6, 4, 3, 3)).astype(dtype), rng.standard_normal(6).astype(dtype)
+    direct = Convolution(W, b, 1, pad)
+    out = direct.forward(x)
+    dout = rng.standard_normal(out.shape).astype(dtype)
+    got = [out, direct.backward(dout), direct.dW, direct.db]
+    direct.forward(x)
+    assert direct.backward(dout, need_dx=False) is None
+    np.testing.assert_array_equal(direct.dW, got[2])
+    monkeypatch.setattr(convolution, "direct_conv_fits", lambda *args: False)
+    im2col = Convolution(W, b, 1, pad)
+    expected = [im2col.forward(x), im2col.backward(dout), im2col.dW, im2col.db]
+    for g, e in zip(got, expected):
+        assert g.dtype == dtype and g.shape == e.shape
+        np.testing.assert_allclose(g, e, rtol=tol, atol=tol * np.abs(e).max())
+
+
+def test_direct_convolution_images_independent_of_batch(direct_kernels, rng):
+    """Each image's output is the same bit for bit alone or in a batch (the numerical
+    engine compares losses of batches of every size)."""
+    x = rng.standard_normal((5, 3, 10, 10))
+    layer = Convolution(rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4), 1, 1)
+    batch = layer.forward(x)
+    for n in range(5):
+        np.testing.assert_array_equal(layer.forward(x[n:n + 1])[0], batch[n])
 
 
 @pytest.mark.parametrize("pool, stride, pad", [(2, 2, 0), (3, 1, 1), (2, 1, 0)])

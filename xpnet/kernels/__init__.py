@@ -158,6 +158,42 @@ def conv_input_grad(col_W, dout, input_shape, filter_h, filter_w, stride=1, pad=
                                                         out_w)
 
 
+def direct_conv_fits(x, W, stride, pad):
+    """True when ``conv3x3_forward`` computes this convolution: 3x3 filters with stride 1 and
+    pad 0, 1 or 2 (DeepConvNet's), float32 or float64 input and filters alike, on the CPU,
+    and work large enough for Numba (see _on_numpy). Other convolutions go through im2col."""
+    if (stride != 1 or pad not in (0, 1, 2) or x.ndim != 4 or W.ndim != 4
+            or tuple(W.shape[2:]) != (3, 3) or x.shape[1] != W.shape[1] or min(x.shape) < 1):
+        return False
+    if x.dtype != W.dtype or x.dtype.kind != "f" or x.dtype.itemsize not in (4, 8):
+        return False
+    if device_of(x).is_gpu:
+        return False
+    return not _on_numpy(9 * x.size)  # im2col's work: its column matrix
+
+
+def conv3x3_forward(x, W, b, pad):
+    """(out, frames): x (N, C, H, W) convolved with W (FN, C, 3, 3), stride 1, ``pad``, plus b
+    (FN,), without a column matrix; ``frames`` is what ``conv3x3_backward`` needs of x.
+    Only where ``direct_conv_fits``: see kernels/direct.py."""
+    from . import direct
+    bias = numpy.broadcast_to(numpy.asarray(b, dtype=x.dtype), (W.shape[0],))
+    return direct.conv3x3_forward(x, numpy.ascontiguousarray(W), bias, pad)
+
+
+def conv3x3_backward(frames, W, dout, pad, need_dx=True):
+    """(dW, dx): the gradients of ``conv3x3_forward`` from its frames and the output's
+    gradient dout (N, FN, OH, OW); dx is None unless ``need_dx``."""
+    from . import direct
+    fits = dout.ndim == 4 and dout.shape[1] == W.shape[0]
+    if not fits or frames.shape[1] < math.prod((dout.shape[0], dout.shape[2] + 2,
+                                                dout.shape[3] + 2)):
+        raise ShapeError(f"conv3x3_backward: dout of shape {tuple(dout.shape)} does not fit the "
+                         f"forward's filters {tuple(W.shape)} and input")
+    dout = numpy.ascontiguousarray(dout, dtype=frames.dtype)
+    return direct.conv3x3_backward(frames, numpy.ascontiguousarray(W), dout, pad, need_dx)
+
+
 def maxpool_forward(x, pool_h, pool_w, stride=1, pad=0):
     """Max pooling without a column matrix: returns (out, arg_max).
 
@@ -260,6 +296,6 @@ def adam_update(param, grad, m, v, lr_t, beta1, beta2, eps):
     _implementation(param).adam_update(param, grad, m, v, lr_t, beta1, beta2, eps)
 
 
-__all__ = ["adam_update", "channels_to_nchw", "col2im", "conv_input_grad", "cross_entropy_rows",
-           "im2col", "maxpool_backward", "maxpool_forward", "nchw_to_channels", "output_size",
-           "relu_backward", "relu_forward"]
+__all__ = ["adam_update", "channels_to_nchw", "col2im", "conv3x3_backward", "conv3x3_forward",
+           "conv_input_grad", "cross_entropy_rows", "direct_conv_fits", "im2col", "maxpool_backward",
+           "maxpool_forward", "nchw_to_channels", "output_size", "relu_backward", "relu_forward"]

@@ -1,6 +1,7 @@
 """Convolution and max pooling layers (chapter 7), on the kernels of xpnet.kernels."""
-from ..kernels import (channels_to_nchw, conv_input_grad, im2col, maxpool_backward,
-                       maxpool_forward, nchw_to_channels, output_size)
+from ..kernels import (channels_to_nchw, conv3x3_backward, conv3x3_forward, conv_input_grad,
+                       direct_conv_fits, im2col, maxpool_backward, maxpool_forward,
+                       nchw_to_channels, output_size)
 from .base import Layer
 
 # A column matrix larger than this is not kept from forward to backward: both build it a
@@ -23,6 +24,10 @@ class Convolution(Layer):
     A column matrix over KEEP_COL_BYTES is not kept (``col`` is None): forward
     and backward build it for a group of images at a time. DeepConvNet at batch
     500 would otherwise hold 554 MB of them between forward and backward.
+
+    3x3 filters with stride 1 and pad 0, 1 or 2 (DeepConvNet's) take direct
+    kernels on the CPU instead (``kernels/direct.py``): no column matrix at all
+    (``col`` is None), the layer keeps only its input's padded ``frames``.
     """
 
     def __init__(self, W, b, stride=1, pad=0):
@@ -33,6 +38,7 @@ class Convolution(Layer):
         self.x = None
         self.col = None
         self.col_W = None
+        self.frames = None
         self.dW = None
         self.db = None
 
@@ -46,7 +52,11 @@ class Convolution(Layer):
         out_h = output_size(H, FH, self.stride, self.pad)
         out_w = output_size(W, FW, self.stride, self.pad)
         filters = self.W.reshape(FN, -1)
-        self.x, self.col_W = x, filters.T
+        self.x, self.col_W, self.frames = x, filters.T, None
+        if direct_conv_fits(x, self.W, self.stride, self.pad):
+            self.col = None
+            out, self.frames = conv3x3_forward(x, self.W, self.b, self.pad)
+            return out
         dtype = xp.result_type(filters, x)  # the products' dtype
         bias = xp.broadcast_to(xp.asarray(self.b, dtype=dtype), (FN,))  # a number, as (FN,)
         image_bytes = out_h * out_w * filters.shape[1] * x.itemsize  # its columns
@@ -73,6 +83,10 @@ class Convolution(Layer):
         """Set dW and db; return dx unless ``need_dx`` is False (the network's input needs none)."""
         xp = self._xp(dout, self.W)
         FN, C, FH, FW = self.W.shape
+        if self.frames is not None:  # the direct kernels' forward
+            self.db = xp.sum(dout, axis=(0, 2, 3))
+            self.dW, dx = conv3x3_backward(self.frames, self.W, dout, self.pad, need_dx)
+            return dx
         dout = nchw_to_channels(dout)  # (FN, N*out_h*out_w)
         self.db = xp.sum(dout, axis=1)
         if self.col is not None:
