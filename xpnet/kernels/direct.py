@@ -50,15 +50,17 @@ def _to_frames(x, offset, frame_h, frame_w, frames):
 @njit_cached(parallel=True, fastmath={"contract"})
 def _conv3x3(frames, taps, bias, frame_h, frame_w, rows, out):
     """out[n, f, y, x] = bias[f] + sum over c of taps[f, c] (9 values) at the frame position
-    of (n, y, x). One iteration: two filters over ``rows`` consecutive frame rows."""
+    of (n, y, x). One iteration: two filters over ``rows`` consecutive frame rows; the
+    iterations of one block follow each other, so its rows of every channel stay in cache
+    (filter-major, DeepConvNet's batch-500 step re-read 29 MB of frames per filter pair)."""
     C, FN = frames.shape[0], taps.shape[0]
     N, _, OH, OW = out.shape
     total_rows = N * frame_h
     blocks = (total_rows + rows - 1) // rows
     pairs = (FN + 1) // 2
     r1, r2 = U(frame_w), U(2 * frame_w)
-    for it in prange(pairs * blocks):
-        f, block = 2 * (it // blocks), it % blocks
+    for it in prange(blocks * pairs):  # block-major: a block's frames are read from cache
+        block, f = it // pairs, 2 * (it % pairs)
         g = min(f + 1, FN - 1)  # the pair's second filter (f itself when FN is odd)
         row0, row1 = block * rows, min(total_rows, (block + 1) * rows)
         start, Q = U(row0 * frame_w), (row1 - row0) * frame_w
