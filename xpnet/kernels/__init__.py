@@ -186,8 +186,8 @@ def conv3x3_backward(frames, W, dout, pad, need_dx=True):
     gradient dout (N, FN, OH, OW); dx is None unless ``need_dx``."""
     from . import direct
     fits = dout.ndim == 4 and dout.shape[1] == W.shape[0]
-    if not fits or frames.shape[1] < math.prod((dout.shape[0], dout.shape[2] + 2,
-                                                dout.shape[3] + 2)):
+    if not fits or frames.shape[1] != direct.frames_length(dout.shape[0], dout.shape[2] + 2 - pad,
+                                                           dout.shape[3] + 2 - pad):
         raise ShapeError(f"conv3x3_backward: dout of shape {tuple(dout.shape)} does not fit the "
                          f"forward's filters {tuple(W.shape)} and input")
     dout = numpy.ascontiguousarray(dout, dtype=frames.dtype)
