@@ -283,11 +283,15 @@ def direct_kernels(monkeypatch):
     monkeypatch.setattr(direct, "CHUNK_POSITIONS", 100)
 
 
-@pytest.mark.parametrize("pad", [0, 1, 2])
-def test_direct_convolution_gradient(direct_kernels, pad, rng):
-    """3x3, stride 1 (DeepConvNet's geometry): the direct kernels' backward, numerically."""
+DIRECT = [(3, 0), (3, 1), (3, 2), (5, 0), (5, 2), (5, 4)]  # (filter size, pad)
+
+
+@pytest.mark.parametrize("size, pad", DIRECT)
+def test_direct_convolution_gradient(direct_kernels, size, pad, rng):
+    """3x3 and 5x5, stride 1 (DeepConvNet's, SimpleConvNet's): the direct kernels' backward,
+    numerically."""
     x = rng.standard_normal((2, 3, 7, 6))
-    W, b = rng.standard_normal((5, 3, 3, 3)), rng.standard_normal(5)  # an odd filter count
+    W, b = rng.standard_normal((5, 3, size, size)), rng.standard_normal(5)  # an odd count
     layer = Convolution(W, b, 1, pad)
     R = rng.standard_normal(layer.forward(x).shape)
     assert layer.frames is not None and layer.col is None
@@ -299,12 +303,14 @@ def test_direct_convolution_gradient(direct_kernels, pad, rng):
 
 
 @pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-6)])
-@pytest.mark.parametrize("pad", [0, 1, 2])
-def test_direct_convolution_equals_im2col(direct_kernels, monkeypatch, pad, dtype, tol, rng):
+@pytest.mark.parametrize("size, pad", DIRECT)
+def test_direct_convolution_equals_im2col(direct_kernels, monkeypatch, size, pad, dtype, tol,
+                                          rng):
     """The direct kernels give im2col's results, in the input's dtype, need_dx or not."""
     from xpnet.layers import convolution
     x = rng.standard_normal((3, 4, 9, 8)).astype(dtype)
-    W, b = rng.standard_normal((6, 4, 3, 3)).astype(dtype), rng.standard_normal(6).astype(dtype)
+    W = rng.standard_normal((6, 4, size, size)).astype(dtype)
+    b = rng.standard_normal(6).astype(dtype)
     direct = Convolution(W, b, 1, pad)
     out = direct.forward(x)
     dout = rng.standard_normal(out.shape).astype(dtype)
@@ -324,10 +330,11 @@ def test_direct_convolution_images_independent_of_batch(direct_kernels, rng):
     """Each image's output is the same bit for bit alone or in a batch (the numerical
     engine compares losses of batches of every size)."""
     x = rng.standard_normal((5, 3, 10, 10))
-    layer = Convolution(rng.standard_normal((4, 3, 3, 3)), rng.standard_normal(4), 1, 1)
-    batch = layer.forward(x)
-    for n in range(5):
-        np.testing.assert_array_equal(layer.forward(x[n:n + 1])[0], batch[n])
+    for size in (3, 5):
+        layer = Convolution(rng.standard_normal((4, 3, size, size)), rng.standard_normal(4), 1, 1)
+        batch = layer.forward(x)
+        for n in range(5):
+            np.testing.assert_array_equal(layer.forward(x[n:n + 1])[0], batch[n])
 
 
 @pytest.mark.parametrize("pool, stride, pad", [(2, 2, 0), (3, 1, 1), (2, 1, 0)])

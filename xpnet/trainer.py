@@ -32,6 +32,7 @@ import numpy as np
 
 from .backend import asnumpy, device_of, get_array_module, random
 from .errors import DataError, XpnetError
+from .kernels import use_numba_now
 from .labels import check_labels, values_checked
 from .optimizers import get_optimizer
 
@@ -77,6 +78,8 @@ class Trainer:
         if comm is not None:
             comm.bcast_params(network.params)  # every rank starts from rank 0's weights
         device = device_of(next(iter(network.params.values())))
+        if not device.is_gpu:
+            use_numba_now()  # every step on the same kernels, fresh or resumed
         self.x_train, self.x_test = device.send(x_train), device.send(x_test)
         classes = _num_classes(network, self.x_train)
         self.t_train = _checked_split(self.x_train, device.send(t_train), classes, "train")

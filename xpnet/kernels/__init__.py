@@ -25,8 +25,8 @@ def output_size(in_size, filter_size, stride, pad):
 # Loading Numba and the first of its cached kernels takes about 1 s. Until something has
 # loaded them, NumPy (small.py and the array expressions, the same results bit for bit) does
 # the kernels' work while the process has asked for fewer than this many elements in all.
-# The book's apply_filter (25 M) never waits that second; a training run loads Numba within
-# its first steps (SimpleConvNet, batch 100: 11.8 M elements a step at about 2x the time).
+# The book's apply_filter (25 M) never waits that second; a Trainer loads Numba before its
+# first step (use_numba_now), and so does anything that imports xpnet's Numba kernels.
 NUMPY_WORK_BEFORE_JIT = 50_000_000
 _numpy_work = 0
 
@@ -36,10 +36,20 @@ def _on_numpy(work):
     global _numpy_work
     if work < PARALLEL_MIN_SIZE:
         return True
-    if "xpnet.kernels.cpu" in sys.modules:  # loaded: Numba is quicker from here on
+    if "xpnet.kernels.jit" in sys.modules:  # Numba is loaded: it is quicker from here on
         return False
     _numpy_work += work
     return _numpy_work <= NUMPY_WORK_BEFORE_JIT
+
+
+def use_numba_now():
+    """Large CPU work goes to the Numba kernels from now on (this loads Numba, ~1 s).
+
+    The Trainer calls it before any step, so that a run computes alike whether it starts
+    fresh or resumes: NumPy's code gives the Numba kernels' results bit for bit, except
+    for convolutions that take the direct kernels, whose sums run in another order than
+    im2col's matrix product."""
+    from . import jit  # noqa: F401  (what _on_numpy looks for)
 
 
 def _implementation(array, work=None):
@@ -159,39 +169,45 @@ def conv_input_grad(col_W, dout, input_shape, filter_h, filter_w, stride=1, pad=
 
 
 def direct_conv_fits(x, W, stride, pad):
-    """True when ``conv3x3_forward`` computes this convolution: 3x3 filters with stride 1 and
-    pad 0, 1 or 2 (DeepConvNet's), float32 or float64 input and filters alike, on the CPU,
-    and work large enough for Numba (see _on_numpy). Other convolutions go through im2col."""
-    if (stride != 1 or pad not in (0, 1, 2) or x.ndim != 4 or W.ndim != 4
-            or tuple(W.shape[2:]) != (3, 3) or x.shape[1] != W.shape[1] or min(x.shape) < 1):
+    """True when ``direct_conv_forward`` computes this convolution: 3x3 or 5x5 filters
+    (DeepConvNet's, SimpleConvNet's) with stride 1 and pad < filter, float32 or float64
+    input and filters alike, on the CPU, and work large enough for Numba (see _on_numpy).
+    Other convolutions go through im2col."""
+    if x.ndim != 4 or W.ndim != 4 or x.shape[1] != W.shape[1] or min(x.shape) < 1:
         return False
+    size = W.shape[2]
+    if stride != 1 or size not in (3, 5) or W.shape[3] != size or not 0 <= pad < size:
+        return False
+    if x.shape[2] + 2 * pad < size or x.shape[3] + 2 * pad < size:
+        return False  # im2col's path says what is wrong
     if x.dtype != W.dtype or x.dtype.kind != "f" or x.dtype.itemsize not in (4, 8):
         return False
     if device_of(x).is_gpu:
         return False
-    return not _on_numpy(9 * x.size)  # im2col's work: its column matrix
+    return not _on_numpy(size * size * x.size)  # im2col's work: its column matrix
 
 
-def conv3x3_forward(x, W, b, pad):
-    """(out, frames): x (N, C, H, W) convolved with W (FN, C, 3, 3), stride 1, ``pad``, plus b
-    (FN,), without a column matrix; ``frames`` is what ``conv3x3_backward`` needs of x.
-    Only where ``direct_conv_fits``: see kernels/direct.py."""
+def direct_conv_forward(x, W, b, pad):
+    """(out, frames): x (N, C, H, W) convolved with W (FN, C, F, F), stride 1, ``pad``, plus
+    b (FN,), without a column matrix; ``frames`` is what ``direct_conv_backward`` needs of
+    x. Only where ``direct_conv_fits``: see kernels/direct.py."""
     from . import direct
     bias = numpy.broadcast_to(numpy.asarray(b, dtype=x.dtype), (W.shape[0],))
-    return direct.conv3x3_forward(x, numpy.ascontiguousarray(W), bias, pad)
+    return direct.conv_forward(x, numpy.ascontiguousarray(W), bias, pad)
 
 
-def conv3x3_backward(frames, W, dout, pad, need_dx=True):
-    """(dW, dx): the gradients of ``conv3x3_forward`` from its frames and the output's
+def direct_conv_backward(frames, W, dout, pad, need_dx=True):
+    """(dW, dx): the gradients of ``direct_conv_forward`` from its frames and the output's
     gradient dout (N, FN, OH, OW); dx is None unless ``need_dx``."""
     from . import direct
+    F = W.shape[2]
     fits = dout.ndim == 4 and dout.shape[1] == W.shape[0]
-    if not fits or frames.shape[1] != direct.frames_length(dout.shape[0], dout.shape[2] + 2 - pad,
-                                                           dout.shape[3] + 2 - pad):
-        raise ShapeError(f"conv3x3_backward: dout of shape {tuple(dout.shape)} does not fit the "
-                         f"forward's filters {tuple(W.shape)} and input")
+    if not fits or frames.shape[1] != direct.frames_length(
+            dout.shape[0], dout.shape[2] + F - 1 - pad, dout.shape[3] + F - 1 - pad, F):
+        raise ShapeError(f"direct_conv_backward: dout of shape {tuple(dout.shape)} does not fit "
+                         f"the forward's filters {tuple(W.shape)} and input")
     dout = numpy.ascontiguousarray(dout, dtype=frames.dtype)
-    return direct.conv3x3_backward(frames, numpy.ascontiguousarray(W), dout, pad, need_dx)
+    return direct.conv_backward(frames, numpy.ascontiguousarray(W), dout, pad, need_dx)
 
 
 def maxpool_forward(x, pool_h, pool_w, stride=1, pad=0):
@@ -296,6 +312,7 @@ def adam_update(param, grad, m, v, lr_t, beta1, beta2, eps):
     _implementation(param).adam_update(param, grad, m, v, lr_t, beta1, beta2, eps)
 
 
-__all__ = ["adam_update", "channels_to_nchw", "col2im", "conv3x3_backward", "conv3x3_forward",
-           "conv_input_grad", "cross_entropy_rows", "direct_conv_fits", "im2col", "maxpool_backward",
-           "maxpool_forward", "nchw_to_channels", "output_size", "relu_backward", "relu_forward"]
+__all__ = ["adam_update", "channels_to_nchw", "col2im", "conv_input_grad", "cross_entropy_rows",
+           "direct_conv_backward", "direct_conv_fits", "direct_conv_forward", "im2col",
+           "maxpool_backward", "maxpool_forward", "nchw_to_channels", "output_size",
+           "relu_backward", "relu_forward", "use_numba_now"]

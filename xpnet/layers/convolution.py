@@ -1,7 +1,7 @@
 """Convolution and max pooling layers (chapter 7), on the kernels of xpnet.kernels."""
-from ..kernels import (channels_to_nchw, conv3x3_backward, conv3x3_forward, conv_input_grad,
-                       direct_conv_fits, im2col, maxpool_backward, maxpool_forward,
-                       nchw_to_channels, output_size)
+from ..kernels import (channels_to_nchw, conv_input_grad, direct_conv_backward,
+                       direct_conv_fits, direct_conv_forward, im2col, maxpool_backward,
+                       maxpool_forward, nchw_to_channels, output_size)
 from .base import Layer
 
 # A column matrix larger than this is not kept from forward to backward: both build it a
@@ -25,7 +25,7 @@ class Convolution(Layer):
     and backward build it for a group of images at a time. DeepConvNet at batch
     500 would otherwise hold 554 MB of them between forward and backward.
 
-    3x3 filters with stride 1 and pad 0, 1 or 2 (DeepConvNet's) take direct
+    3x3 and 5x5 filters with stride 1 (DeepConvNet's, SimpleConvNet's) take direct
     kernels on the CPU instead (``kernels/direct.py``): no column matrix at all
     (``col`` is None), the layer keeps only its input's padded ``frames``.
     """
@@ -55,7 +55,7 @@ class Convolution(Layer):
         self.x, self.col_W, self.frames = x, filters.T, None
         if direct_conv_fits(x, self.W, self.stride, self.pad):
             self.col = None
-            out, self.frames = conv3x3_forward(x, self.W, self.b, self.pad)
+            out, self.frames = direct_conv_forward(x, self.W, self.b, self.pad)
             return out
         dtype = xp.result_type(filters, x)  # the products' dtype
         bias = xp.broadcast_to(xp.asarray(self.b, dtype=dtype), (FN,))  # a number, as (FN,)
@@ -85,7 +85,7 @@ class Convolution(Layer):
         FN, C, FH, FW = self.W.shape
         if self.frames is not None:  # the direct kernels' forward
             self.db = xp.sum(dout, axis=(0, 2, 3))
-            self.dW, dx = conv3x3_backward(self.frames, self.W, dout, self.pad, need_dx)
+            self.dW, dx = direct_conv_backward(self.frames, self.W, dout, self.pad, need_dx)
             return dx
         dout = nchw_to_channels(dout)  # (FN, N*out_h*out_w)
         self.db = xp.sum(dout, axis=1)
