@@ -222,6 +222,18 @@ def test_numpy_works_until_numba_pays_then_numba_gives_the_same(cpu_path):
     assert 1 <= int(out[1]) <= 10 and 0 <= float(out[2]) < 1e-5  # then Numba's
 
 
+def test_a_convolution_on_numpy_counts_its_work_once(cpu_path):
+    """Asking whether the direct kernels fit counts nothing: NumPy's im2col counts the work
+    it does, once."""
+    program = ("import numpy as np, xpnet, xpnet.kernels as k\n"
+               "from xpnet.layers import Convolution\n"
+               "x = np.zeros((4, 3, 32, 32), dtype=np.float32)\n"
+               "Convolution(np.zeros((2, 3, 3, 3), np.float32), np.zeros(2, np.float32), 1, 1)"
+               ".forward(x)\n"
+               "print(k._numpy_work == 9 * x.size)\n")
+    assert _fresh_process(cpu_path, program).strip() == "True"
+
+
 def test_a_trainer_computes_every_step_on_numba(cpu_path):
     """A Trainer loads Numba before its first step, so a resumed run's first steps use the
     kernels that the same steps of an uninterrupted run used (the direct convolutions are

@@ -274,7 +274,8 @@ def test_convolution_without_a_kept_col_builds_it_by_groups(side, monkeypatch, r
 
 @pytest.fixture
 def direct_kernels(monkeypatch):
-    """The direct 3x3 kernels on every input size, with several blocks and chunks of work."""
+    """The direct 3x3 and 5x5 kernels on every input size, with several blocks and chunks
+    of work."""
     import xpnet.kernels
     from xpnet.kernels import direct
     monkeypatch.setattr(xpnet.kernels, "PARALLEL_MIN_SIZE", 0)

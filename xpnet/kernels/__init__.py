@@ -31,13 +31,18 @@ NUMPY_WORK_BEFORE_JIT = 50_000_000
 _numpy_work = 0
 
 
-def _on_numpy(work):
-    """True when NumPy should do ``work`` elements on the CPU rather than a Numba kernel."""
+def _on_numpy(work, count=True):
+    """True when NumPy should do ``work`` elements on the CPU rather than a Numba kernel.
+
+    ``count``: add them to the process's NumPy work; False only asks (a caller that
+    then hands the work to a function that counts it)."""
     global _numpy_work
     if work < PARALLEL_MIN_SIZE:
         return True
     if "xpnet.kernels.jit" in sys.modules:  # Numba is loaded: it is quicker from here on
         return False
+    if not count:
+        return _numpy_work + work <= NUMPY_WORK_BEFORE_JIT
     _numpy_work += work
     return _numpy_work <= NUMPY_WORK_BEFORE_JIT
 
@@ -184,7 +189,8 @@ def direct_conv_fits(x, W, stride, pad):
         return False
     if device_of(x).is_gpu:
         return False
-    return not _on_numpy(size * size * x.size)  # im2col's work: its column matrix
+    # im2col's work (its column matrix), counted by im2col when NumPy does it
+    return not _on_numpy(size * size * x.size, count=False)
 
 
 def direct_conv_forward(x, W, b, pad):
