@@ -1,15 +1,16 @@
 """im2col, col2im and max pooling on the layer shapes of SimpleConvNet and DeepConvNet (float32, batch 100).
 
-Rows: xpnet's kernels, the book's strided NumPy/CuPy code, and PyTorch
+Rows: xpnet's kernels, the book's own code (bench/book_code.py: from a checkout, with
+CuPy as its ``np`` on a GPU; it returns float64 whatever it is given), and PyTorch
 (unfold/fold, max_pool2d) when installed.
 """
 import functools
 
 import pytest
 
+import book_code
 from conftest import torch_device
 from xpnet.kernels import col2im, im2col, maxpool_backward, maxpool_forward
-from xpnet.reference import book_col2im, book_im2col, book_pool_backward, book_pool_forward
 
 # name: (input shape (N, C, H, W), filter, stride, pad)
 CONV_SHAPES = {
@@ -47,7 +48,7 @@ def _x(device, rng, shape):
 def bench_im2col(measure, device, rng, smoke, name, impl):
     shape, f, stride, pad = CONV_SHAPES[name]
     x = _x(device, rng, _shape(shape, smoke))
-    fn = im2col if impl == "xpnet" else book_im2col
+    fn = im2col if impl == "xpnet" else book_code.kernels(device.xp).im2col
     measure(lambda: fn(x, f, f, stride, pad), f"im2col {name}", device, impl)
 
 
@@ -65,7 +66,7 @@ def bench_col2im(measure, device, rng, smoke, name, impl):
     col = im2col(_x(device, rng, shape), f, f, stride, pad)
     if impl != "xpnet":
         col = device.xp.ascontiguousarray(col)
-    fn = book_col2im if impl == "book" else col2im
+    fn = book_code.kernels(device.xp).col2im if impl == "book" else col2im
     measure(lambda: fn(col, shape, f, f, stride, pad), f"col2im {name}", device, impl)
 
 
@@ -93,8 +94,11 @@ def bench_col2im_torch(measure, device, rng, smoke, torch, name):
 @pytest.mark.parametrize("name", POOL_SHAPES)
 def bench_pool_forward(measure, device, rng, smoke, name, impl):
     x = _x(device, rng, _shape(POOL_SHAPES[name], smoke))
-    fn = maxpool_forward if impl == "xpnet" else book_pool_forward
-    measure(lambda: fn(x, 2, 2, 2, 0), f"pool forward {name}", device, impl)
+    if impl == "xpnet":
+        fn = lambda: maxpool_forward(x, 2, 2, 2, 0)  # noqa: E731
+    else:
+        fn = functools.partial(book_code.kernels(device.xp).Pooling(2, 2, 2, 0).forward, x)
+    measure(fn, f"pool forward {name}", device, impl)
 
 
 @pytest.mark.parametrize("impl", ["xpnet", "book"])
@@ -106,8 +110,8 @@ def bench_pool_backward(measure, device, rng, smoke, name, impl):
         out, arg = maxpool_forward(x, 2, 2, 2, 0)
         fn = lambda: maxpool_backward(out, arg, shape, 2, 2, 2, 0)  # noqa: E731
     else:
-        out, arg = book_pool_forward(x, 2, 2, 2, 0)
-        fn = lambda: book_pool_backward(out, arg, shape, 2, 2, 2, 0)  # noqa: E731
+        pool = book_code.kernels(device.xp).Pooling(2, 2, 2, 0)
+        fn = functools.partial(pool.backward, pool.forward(x))
     measure(fn, f"pool backward {name}", device, impl)
 
 

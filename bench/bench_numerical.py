@@ -1,18 +1,19 @@
 """Numerical gradients against backprop (float64): the engine, backprop, and the book's loop.
 
-The numeric/backprop ratio is the report's "÷ backprop" column. The book's
-nditer loop is the reference row at batch 3, the book's own example (it takes
-seconds per call, so it runs one round). Inputs: MNIST test images (about 80%
-of the pixels are 0, which the engine skips) and dense random ones, where every
-weight of the first layer matters.
+The numeric/backprop ratio is the report's "÷ backprop" column. The book's own
+networks' ``numerical_gradient`` (its nditer loop; bench/book_code.py) is the
+reference row at batch 3, the book's own example (it takes seconds per call, so
+it runs one round). Inputs: MNIST test images (about 80% of the pixels are 0,
+which the engine skips) and dense random ones, where every weight of the first
+layer matters.
 """
 import pytest
 
+import book_code
 import xpnet
 from xpnet.gradcheck import gradient_check
 from xpnet.models import MultiLayerNet, SimpleConvNet, TwoLayerNet
 from xpnet.numerical import network_numerical_gradient
-from xpnet.reference import book_numerical_gradient
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +39,9 @@ CASES = {  # name: (network factory, batch, inputs)
     "MultiLayerNet 784-100-100-10 b3 dense": (_multi_layer, 3, "dense"),
 }
 BOOK_CASES = [case for case in CASES if CASES[case][1] == 3]
+# The book's network of each case: (model in book_code.NETWORKS, changed arguments)
+BOOK_NETWORKS = {"TwoLayerNet": ("two_layer", {}),
+                 "MultiLayerNet": ("multi_layer", {"hidden_size_list": [100, 100]})}
 
 
 def _data(device, rng, n, inputs, smoke):
@@ -61,18 +65,14 @@ def bench_numerical_gradient(measure, device, rng, smoke, case, impl):
 
 
 @pytest.mark.parametrize("case", BOOK_CASES)
-def bench_numerical_gradient_book_loop(measure, rng, smoke, case):
-    """The book's numerical_gradient method: the nditer loop over every parameter (CPU)."""
-    factory, n, inputs = CASES[case]
-    net = factory(smoke)
+def bench_numerical_gradient_book(measure, rng, smoke, case):
+    """The book's own network's numerical_gradient method: its nditer loop over every parameter."""
+    _, n, inputs = CASES[case]
+    model, changes = BOOK_NETWORKS[case.split()[0]]
+    net = book_code.network(model, input_size=784 if not smoke else 49, **changes)
     x, t = _data(xpnet.get_device(), rng, n, inputs, smoke)
-
-    def book():
-        loss_W = lambda W: net.loss(x, t)  # noqa: E731  (the book's spelling)
-        return {key: book_numerical_gradient(loss_W, net.params[key]) for key in net.params}
-
-    measure(book, f"gradient {case}", xpnet.get_device(), "book", rounds=1,
-            warmup=0)  # 3 to 40 s a round, and nothing to warm up
+    measure(lambda: net.numerical_gradient(x, t), f"gradient {case}", xpnet.get_device(), "book",
+            rounds=1, warmup=0)  # 3 to 50 s a round, and nothing to warm up
 
 
 @pytest.mark.parametrize("impl", ["xpnet", "backprop"])

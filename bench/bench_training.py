@@ -1,8 +1,8 @@
 """Training throughput: one step (forward + backward + Adam) of every network, float32.
 
-Rows: xpnet; the book (its Trainer also recomputes the loss after each update,
-and its Convolution/Pooling run on the book's im2col); PyTorch eager when
-installed. ``images`` in extra_info turns a median into images/s. Also: time
+Rows: xpnet; the book's own networks and Adam (bench/book_code.py, from a checkout,
+NumPy only; its Trainer also recomputes the loss after each update); PyTorch eager
+when installed. ``images`` in extra_info turns a median into images/s. Also: time
 for SimpleConvNet to reach 85% test accuracy on Fashion-MNIST.
 """
 import json
@@ -13,11 +13,11 @@ import time
 import numpy as np
 import pytest
 
+import book_code
 from conftest import ROOT, probe, torch_device
 from torch_nets import random_batch, torch_model, torch_step
 from xpnet.models import DeepConvNet, MultiLayerNet, MultiLayerNetExtend, SimpleConvNet, TwoLayerNet
 from xpnet.optimizers import Adam
-from xpnet.reference import bookify
 
 MODELS = {
     "two_layer": lambda: TwoLayerNet(784, 50, 10),
@@ -30,18 +30,12 @@ MODELS = {
 BATCHES = (100, 500)
 
 
-def xpnet_step(model, impl, x, t):
-    """One training step of xpnet's ``model`` (impl "book": on the book's im2col layers)."""
-    net = MODELS[model]()
+def train_step(model, impl, x, t):
+    """One training step (gradient, Adam's update) of xpnet's ``model``, or of the book's."""
     if impl == "book":
-        bookify(net)
-    optimizer = Adam()
-
-    def step():
-        optimizer.update(net.params, net.gradient(x, t))
-        if impl == "book":
-            net.loss(x, t)  # the book's Trainer.train_step recomputes the loss to log it
-    return step
+        return book_code.train_step(model, x, t)
+    net, optimizer = MODELS[model](), Adam()
+    return lambda: optimizer.update(net.params, net.gradient(x, t))
 
 
 def _peak_rss(device, smoke, impl, model, batch):
@@ -55,8 +49,10 @@ def _peak_rss(device, smoke, impl, model, batch):
 @pytest.mark.parametrize("impl", ["xpnet", "book"])
 @pytest.mark.parametrize("model", MODELS)
 def bench_train_step(measure, device, smoke, model, impl, batch):
+    if impl == "book" and device.name != "cpu":
+        pytest.skip("the book's networks run on NumPy only")
     batch_size = 8 if smoke else batch
-    step = xpnet_step(model, impl, *map(device.send, random_batch(model, batch_size)))
+    step = train_step(model, impl, *map(device.send, random_batch(model, batch_size)))
     rounds = 3 if model == "deep_convnet" else 10
     measure(step, f"train step {model} b{batch}", device, impl, rounds=rounds, images=batch_size,
             **_peak_rss(device, smoke, impl, model, batch))

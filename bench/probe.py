@@ -22,11 +22,12 @@ def _rss_mib(field):
     raise RuntimeError(f"no {field} in /proc/self/status")
 
 
-def _xpnet_step(model, batch, impl="xpnet"):
+def _step(model, batch, impl="xpnet"):
+    """xpnet's training step, or the book's (impl "book")."""
     import xpnet  # noqa: F401  (before NumPy: its thread settings)
-    from bench_training import xpnet_step
+    from bench_training import train_step
     from torch_nets import random_batch
-    return xpnet_step(model, impl, *random_batch(model, batch))
+    return train_step(model, impl, *random_batch(model, batch))
 
 
 def _torch_step(model, batch):
@@ -49,9 +50,9 @@ def _warm_up(step, most=20):
 
 def memory(impl, model, batch):
     """Peak RSS over the process's life: its first steps (NumPy's, for xpnet) and steady ones."""
-    step = _torch_step(model, batch) if impl == "torch" else _xpnet_step(model, batch, impl)
+    step = _torch_step(model, batch) if impl == "torch" else _step(model, batch, impl)
     before = _rss_mib("VmRSS")
-    _warm_up(step, most=0 if impl == "torch" else 20)
+    _warm_up(step, most=20 if impl == "xpnet" else 0)
     return {"rss_before_mib": before, "peak_rss_mib": _rss_mib("VmHWM")}
 
 
@@ -59,7 +60,7 @@ def steps(order, model, batch, n):
     """Median time of n xpnet training steps (after the warm-up) with PyTorch loaded ``order``."""
     if order == "first":
         import torch  # noqa: F401
-    step = _xpnet_step(model, batch)
+    step = _step(model, batch)
     if order == "after":
         import torch  # noqa: F401,F811
     _warm_up(step)

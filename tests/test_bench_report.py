@@ -68,6 +68,11 @@ def test_missing_results_and_missing_suite_are_one_line(tmp_path, capsys):
                    f"file with --json"]
     assert main(["--run", "--bench", str(tmp_path / "nowhere"), "--out", str(tmp_path)]) == 1
     assert "the suite ships with xpnet's repository" in capsys.readouterr().err
+    assert main(["--run", "--bench", str(tmp_path), "--book", str(tmp_path), "--out",
+                 str(tmp_path)]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"xpnet-bench-report: error: --book {tmp_path}: not a checkout of the book's repository "
+        f"(oreilly-japan/deep-learning-from-scratch): no common/util.py there")
 
 
 def test_merge_keeps_each_benchmarks_median_run():
@@ -83,10 +88,15 @@ def test_merge_pools_per_process_lists():
 
 
 def test_run_times_pytorch_in_processes_of_its_own(tmp_path, monkeypatch):
-    """--run starts one pytest for PyTorch's rows and one for the rest, --repeat times each."""
+    """--run starts one pytest for PyTorch's rows and one for the rest, --repeat times each;
+    --book names the book's checkout to them."""
     calls = []
+    book = tmp_path / "book"
+    (book / "common").mkdir(parents=True)
+    (book / "common" / "util.py").write_text("")
 
-    def fake_pytest(command):
+    def fake_pytest(command, env):
+        assert env["XPNET_BOOK_DIR"] == str(book)
         calls.append(command[command.index("-k") + 1])
         part = next(a for a in command if a.startswith("--benchmark-json="))[17:]
         impl = "xpnet" if calls[-1].endswith("(not torch)") else "torch"
@@ -97,7 +107,7 @@ def test_run_times_pytorch_in_processes_of_its_own(tmp_path, monkeypatch):
     bench = tmp_path / "bench"
     bench.mkdir()
     assert main(["--run", "--repeat", "2", "--bench", str(bench), "--out", str(tmp_path),
-                 "-k", "im2col"]) == 0
+                 "--book", str(book), "-k", "im2col"]) == 0
     assert calls == ["(im2col) and (not torch)", "(im2col) and (torch)"] * 2
     merged = json.loads((tmp_path / "results.json").read_text())["benchmarks"]
     assert len(merged) == 2  # one row each, from two runs each

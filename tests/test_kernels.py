@@ -1,4 +1,4 @@
-"""im2col, col2im and max pooling against the book's NumPy implementation."""
+"""im2col, col2im and max pooling against their definitions (tests/definitions.py), bit for bit."""
 import subprocess
 import sys
 
@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from xpnet import asnumpy, kernels, to_device
 from xpnet.errors import DTypeError, ShapeError
 from xpnet.kernels import col2im, conv_input_grad, im2col, maxpool_backward, maxpool_forward
-from xpnet.reference import (book_col2im, book_im2col, book_pool_backward, book_pool_forward)
+
+import definitions
 
 # (input shape, filter h, filter w, stride, pad): strides 1-3, pads 0-2, non-square, 1-64 channels
 CASES = [
@@ -40,15 +41,15 @@ def _inputs(shape, dtype, rng):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape, fh, fw, stride, pad", CASES)
-def test_im2col_col2im_equal_the_book(device, shape, fh, fw, stride, pad, dtype, rng):
+def test_im2col_col2im_equal_their_definitions(device, shape, fh, fw, stride, pad, dtype, rng):
     x = _inputs(shape, dtype, rng)
     col = im2col(to_device(x), fh, fw, stride, pad)
-    expected = book_im2col(x, fh, fw, stride, pad)
+    expected = definitions.im2col(x, fh, fw, stride, pad)
     assert col.dtype == dtype
     np.testing.assert_array_equal(asnumpy(col), expected)
     c = rng.standard_normal(expected.shape).astype(dtype)
     img = col2im(to_device(c), shape, fh, fw, stride, pad)
-    np.testing.assert_array_equal(asnumpy(img), book_col2im(c, shape, fh, fw, stride, pad))
+    np.testing.assert_array_equal(asnumpy(img), definitions.col2im(c, shape, fh, fw, stride, pad))
 
 
 @pytest.mark.parametrize("layout", ["xpnet", "row-major"])
@@ -64,36 +65,42 @@ def test_col2im_zeros_and_nans_as_the_book(device, layout, shape, f, stride, rng
     values[1, 0] = np.nan
     c = to_device(values if layout == "row-major" else np.ascontiguousarray(values.T).T)
     img = asnumpy(col2im(c, shape, f, f, stride, 0))
-    expected = book_col2im(values, shape, f, f, stride, 0)
+    expected = definitions.col2im(values, shape, f, f, stride, 0)
     np.testing.assert_array_equal(img, expected)
     np.testing.assert_array_equal(np.signbit(img), np.signbit(expected))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("shape, ph, pw, stride, pad", CASES)
-def test_maxpool_equals_the_book(device, shape, ph, pw, stride, pad, dtype, rng):
+def test_maxpool_equals_its_definition(device, shape, ph, pw, stride, pad, dtype, rng):
     x = _inputs(shape, dtype, rng)
     out, arg = maxpool_forward(to_device(x), ph, pw, stride, pad)
-    book_out, book_arg = book_pool_forward(x, ph, pw, stride, pad)
-    np.testing.assert_array_equal(asnumpy(out), book_out)
-    # the book's arg_max is ordered (n, y, x, c); ours is (n, c, y, x)
-    np.testing.assert_array_equal(asnumpy(arg).transpose(0, 2, 3, 1).reshape(-1), book_arg)
+    expected_out, expected_arg = definitions.maxpool_forward(x, ph, pw, stride, pad)
+    np.testing.assert_array_equal(asnumpy(out), expected_out)
+    np.testing.assert_array_equal(asnumpy(arg), expected_arg)
     dout = rng.standard_normal(out.shape).astype(dtype)
     dx = maxpool_backward(to_device(dout), arg, shape, ph, pw, stride, pad)
-    expected = book_pool_backward(dout, book_arg, shape, ph, pw, stride, pad)
+    expected = definitions.maxpool_backward(dout, expected_arg, shape, ph, pw, stride, pad)
     tol = 1e-6 if dtype == np.float32 else 1e-12  # overlapping windows may sum in another order
     np.testing.assert_allclose(asnumpy(dx), expected, rtol=tol, atol=tol)
 
 
 def test_maxpool_ties_and_padding_follow_the_book():
+    """As in the book: the first maximum in the window wins a tie, and the zero padding takes
+    part in the maximum."""
     x = np.zeros((1, 1, 4, 4))
-    x[0, 0, 1, 1] = x[0, 0, 1, 0] = 1.0    # a tie: the first maximum in the window wins
+    x[0, 0, 1, 1] = x[0, 0, 1, 0] = 1.0    # a tie
     x[0, 0, 2:, 2:] = -1.0                 # all negative: padding (0) wins where it is in reach
+    out, arg = maxpool_forward(x, 2, 2, 2, 0)
+    np.testing.assert_array_equal(out[0, 0], [[1, 0], [0, -1]])
+    assert arg[0, 0, 0, 0] == 2            # (1, 0) in the window, before (1, 1)
+    out, arg = maxpool_forward(x, 2, 2, 2, 1)
+    assert out[0, 0, 2, 2] == 0 and arg[0, 0, 2, 2] == 1  # -1 at (3, 3) loses to the padding
     for stride, pad in ((2, 0), (2, 1), (1, 1)):
         out, arg = maxpool_forward(x, 2, 2, stride, pad)
-        book_out, book_arg = book_pool_forward(x, 2, 2, stride, pad)
-        np.testing.assert_array_equal(out, book_out)
-        np.testing.assert_array_equal(arg.transpose(0, 2, 3, 1).reshape(-1), book_arg)
+        expected_out, expected_arg = definitions.maxpool_forward(x, 2, 2, stride, pad)
+        np.testing.assert_array_equal(out, expected_out)
+        np.testing.assert_array_equal(arg, expected_arg)
 
 
 def test_maxpool_nan_wins_its_window_as_in_the_book(device, rng):
@@ -101,9 +108,10 @@ def test_maxpool_nan_wins_its_window_as_in_the_book(device, rng):
     x.flat[::7] = np.nan  # windows with no, one and several NaNs, anywhere in the window
     for ph, stride, pad in ((2, 2, 0), (3, 1, 1), (3, 2, 1)):
         out, arg = maxpool_forward(to_device(x), ph, ph, stride, pad)
-        book_out, book_arg = book_pool_forward(x, ph, ph, stride, pad)
-        np.testing.assert_array_equal(asnumpy(out), book_out)
-        np.testing.assert_array_equal(asnumpy(arg).transpose(0, 2, 3, 1).reshape(-1), book_arg)
+        expected_out, expected_arg = definitions.maxpool_forward(x, ph, ph, stride, pad)
+        np.testing.assert_array_equal(asnumpy(out), expected_out)
+        np.testing.assert_array_equal(asnumpy(arg), expected_arg)
+    assert np.isnan(asnumpy(out)).any()
 
 
 @settings(max_examples=60, deadline=None)
@@ -117,16 +125,16 @@ def test_random_geometries_on_cpu(n, c, h, w, fh, fw, stride, pad, seed):
         return
     x = np.random.default_rng(seed).standard_normal((n, c, h, w))
     col = im2col(x, fh, fw, stride, pad)
-    np.testing.assert_array_equal(col, book_im2col(x, fh, fw, stride, pad))
+    np.testing.assert_array_equal(col, definitions.im2col(x, fh, fw, stride, pad))
     np.testing.assert_array_equal(col2im(col, x.shape, fh, fw, stride, pad),
-                                  book_col2im(col, x.shape, fh, fw, stride, pad))
+                                  definitions.col2im(col, x.shape, fh, fw, stride, pad))
     out, _ = maxpool_forward(x, fh, fw, stride, pad)
-    np.testing.assert_array_equal(out, book_pool_forward(x, fh, fw, stride, pad)[0])
+    np.testing.assert_array_equal(out, definitions.maxpool_forward(x, fh, fw, stride, pad)[0])
 
 
 def test_non_contiguous_input_is_fine(rng):
     x = rng.standard_normal((3, 4, 6, 5)).transpose(0, 1, 3, 2)
-    np.testing.assert_array_equal(im2col(x, 2, 2), book_im2col(x, 2, 2))
+    np.testing.assert_array_equal(im2col(x, 2, 2), definitions.im2col(x, 2, 2))
 
 
 def test_gpu_matches_cpu(gpu, rng):
@@ -156,7 +164,7 @@ def test_other_real_input_is_computed_in_float64_as_the_book_does(dtype, rng):
     x = (rng.random((2, 3, 5, 5)) * 4).astype(dtype)
     col = im2col(x, 3, 3, 1, 1)
     assert col.dtype == np.float64
-    np.testing.assert_array_equal(col, book_im2col(x.astype(np.float64), 3, 3, 1, 1))
+    np.testing.assert_array_equal(col, definitions.im2col(x.astype(np.float64), 3, 3, 1, 1))
     with pytest.raises(DTypeError, match="expected float32 or float64 data, got complex128"):
         im2col(x.astype(np.complex128), 3, 3)
 
@@ -169,7 +177,7 @@ def test_conv_input_grad_folds_the_product_in_chunks(device, chunk_bytes, monkey
     col = im2col(np.zeros(shape), fh, fw, stride, pad)
     col_W = rng.standard_normal((col.shape[1], 4))
     dout = rng.standard_normal((4, col.shape[0]))
-    expected = book_col2im(col_W.dot(dout).T, shape, fh, fw, stride, pad)
+    expected = definitions.col2im(col_W.dot(dout).T, shape, fh, fw, stride, pad)
     got = conv_input_grad(to_device(col_W), to_device(dout), shape, fh, fw, stride, pad)
     np.testing.assert_allclose(asnumpy(got), expected, rtol=1e-12, atol=1e-12)
 

@@ -9,7 +9,8 @@ from xpnet.gradcheck import gradient_check, relative_error
 from xpnet.models import MODELS, MultiLayerNet, MultiLayerNetExtend, SimpleConvNet, TwoLayerNet
 from xpnet.numerical import (gradient_descent, loop_numerical_gradient, network_numerical_gradient,
                              numerical_diff, numerical_gradient)
-from xpnet.reference import book_numerical_gradient
+
+import definitions
 
 
 def function_2(x):
@@ -44,12 +45,12 @@ def sum_of_cubes(x):
 sum_of_cubes_jit = numba.njit(sum_of_cubes)
 
 
-def test_numba_loop_equals_python_loop_and_book(rng):
+def test_numba_loop_equals_python_loop_and_the_definition(rng):
     x = rng.standard_normal((3, 4))
     via_numba = numerical_gradient(sum_of_cubes_jit, x.copy())
     np.testing.assert_allclose(via_numba, 3 * x ** 2, atol=1e-7)
     np.testing.assert_allclose(via_numba, numerical_gradient(sum_of_cubes, x.copy()), atol=1e-9)
-    np.testing.assert_allclose(via_numba, book_numerical_gradient(sum_of_cubes, x.copy()),
+    np.testing.assert_allclose(via_numba, definitions.central_differences(sum_of_cubes, x),
                                atol=1e-9)
 
 

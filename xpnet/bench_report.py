@@ -11,8 +11,10 @@ one process change the speed of both. The two processes alternate
 ``--repeat`` times; each benchmark's row is the run whose median is the
 median of its runs' medians.
 
-Columns: the median; "vs book" = book's median / this one (how many times
-faster than the book's algorithm); "vs PyTorch" likewise against PyTorch's
+The "book" rows time the book's own code from a checkout of its repository
+(``--book DIR``, or ``XPNET_BOOK_DIR``; bench/book_code.py); without one they
+are skipped. Columns: the median; "vs book" = book's median / this one (how
+many times faster than the book's code); "vs PyTorch" likewise against PyTorch's
 row; "÷ backprop" = this median / backprop's (what a numerical gradient costs
 in backprop passes); images/s where a row trains on images; peak RSS of a
 fresh process doing the training step (libraries included). Two more tables
@@ -148,7 +150,7 @@ def chart(results, path):
         ax.set_xscale("log")
         ax.axvline(1.0, color="k", lw=0.8)
         ax.invert_yaxis()
-    ax.set_xlabel("times faster than the book's algorithm (blue: xpnet, orange: PyTorch)")
+    ax.set_xlabel("times faster than the book's code (blue: xpnet, orange: PyTorch)")
     ax.set_title("xpnet benchmarks")
     fig.tight_layout()
     with atomic_write(path) as f:
@@ -197,7 +199,7 @@ def merge(parts):
     return merged
 
 
-def run_suite(args, pytest_args, json_path):
+def run_suite(args, pytest_args, json_path, env):
     """The suite, PyTorch's rows in their own processes, alternating; 0 or pytest's exit code."""
     selection, rest = None, list(pytest_args)
     if "-k" in rest:  # the user's selection, combined with each process's
@@ -211,7 +213,7 @@ def run_suite(args, pytest_args, json_path):
             part = f"{json_path}.{repeat}.{PROCESSES.index(which)}"
             code = subprocess.call([sys.executable, "-m", "pytest", args.bench, "-q",
                                     "--benchmark-enable", f"--benchmark-json={part}", "-k",
-                                    expression, *rest])
+                                    expression, *rest], env=env)
             if code not in (0, 5):  # 5: no benchmark selected (e.g. no PyTorch)
                 return code
             if os.path.exists(part):
@@ -225,6 +227,17 @@ def run_suite(args, pytest_args, json_path):
     return 0
 
 
+def _environment(args):
+    """The benchmarks' environment: XPNET_BOOK_DIR from --book, checked, when given."""
+    env = dict(os.environ)
+    if args.book:
+        if not os.path.isfile(os.path.join(args.book, "common", "util.py")):
+            raise XpnetError(f"--book {args.book}: not a checkout of the book's repository "
+                             f"(oreilly-japan/deep-learning-from-scratch): no common/util.py there")
+        env["XPNET_BOOK_DIR"] = os.path.abspath(args.book)
+    return env
+
+
 def report(args, pytest_args):
     json_path = args.json or os.path.join(args.out, "results.json")
     if args.run:
@@ -234,8 +247,9 @@ def report(args, pytest_args):
                              f"checkout's root, or name the folder with --bench")
         if args.repeat < 1:
             raise XpnetError(f"--repeat must be >= 1, got {args.repeat}")
+        env = _environment(args)
         os.makedirs(args.out, exist_ok=True)
-        code = run_suite(args, pytest_args, json_path)
+        code = run_suite(args, pytest_args, json_path, env)
         if code:
             return code
     render(json_path, args.out)
@@ -251,6 +265,8 @@ def main(argv=None):
     p.add_argument("--repeat", type=int, default=3,
                    help="with --run: how many times the xpnet and PyTorch processes alternate")
     p.add_argument("--out", default="bench-report", help="output directory")
+    p.add_argument("--book", help="with --run: a checkout of the book's repository, whose own "
+                   "code the \"book\" rows time (default: $XPNET_BOOK_DIR; none: no book rows)")
     args, pytest_args = p.parse_known_args(argv)  # the rest goes to pytest, e.g. -k simple_convnet
     return run(p.prog, report, args, pytest_args)
 
