@@ -3,9 +3,11 @@ import numba
 import numpy as np
 import pytest
 
+import xpnet
 from xpnet import asnumpy
 from xpnet.functions import softmax
 from xpnet.gradcheck import gradient_check, relative_error
+from xpnet.layers import affine
 from xpnet.models import MODELS, MultiLayerNet, MultiLayerNetExtend, SimpleConvNet, TwoLayerNet
 from xpnet.numerical import (gradient_descent, loop_numerical_gradient, network_numerical_gradient,
                              numerical_diff, numerical_gradient)
@@ -57,6 +59,76 @@ def test_numba_loop_equals_python_loop_and_the_definition(rng):
 def test_numerical_gradient_refuses_non_contiguous():
     with pytest.raises(ValueError, match="C-contiguous"):
         numerical_gradient(function_2, np.zeros((4, 4))[:, ::2])
+
+
+def _plain_loop(f, x):
+    """The book's loop, element by element, without telling any layer what it moves."""
+    grad = np.zeros_like(x)
+    for i in range(x.size):
+        tmp = x.flat[i].copy()
+        x.flat[i] = tmp + 1e-4
+        fxh1 = f(x)
+        x.flat[i] = tmp - 1e-4
+        fxh2 = f(x)
+        grad.flat[i] = (fxh1 - fxh2) / (2 * 1e-4)
+        x.flat[i] = tmp
+    return grad
+
+
+def _sparse_two_layer(rng):
+    """A float64 TwoLayerNet and 3 inputs whose columns are mostly all zeros, as MNIST's are."""
+    xpnet.set_dtype("float64")
+    net = TwoLayerNet(12, 5, 4)
+    x = rng.random((3, 12)) * (rng.random(12) < 0.3)
+    return net, x, rng.integers(0, 4, 3)
+
+
+def test_opaque_loss_gradient_skips_products_of_zeros_bit_for_bit(rng, monkeypatch):
+    """An Affine layer whose weight the loop moves returns its unmoved output where the moved
+    weight meets only zeros: the book's numbers to the bit, with fewer products."""
+    net, x, t = _sparse_two_layer(rng)
+    first = net.layers["Affine1"]
+    products = []
+    real_dot = affine._dot
+    monkeypatch.setattr(affine, "_dot", lambda xp, a, W: products.append(W is first.W) or
+                        real_dot(xp, a, W))
+    loss = lambda _: net.loss(x, t)  # noqa: E731  (the book's spelling)
+    for key, param in net.params.items():
+        products.clear()
+        fast = numerical_gradient(loss, param)
+        first_layer_products = sum(products)
+        expected = _plain_loop(loss, param)
+        np.testing.assert_array_equal(fast, expected)
+        if key == "W1":
+            live_rows = int(x.any(axis=0).sum())
+            assert first_layer_products == 2 * live_rows * param.shape[1] + 1
+        else:
+            assert first_layer_products == 2 * param.size  # nothing to skip
+
+
+def test_a_changing_input_is_never_answered_from_before(rng):
+    """Inputs that change between evaluations (new data, in-place edits) get their own product."""
+    net, x, t = _sparse_two_layer(rng)
+    other = x.copy()
+    other[:, ~x.any(axis=0)] = 1.0  # nonzero exactly where x is all zeros
+    calls = []
+
+    def loss(_):
+        calls.append(None)
+        batch = other if len(calls) % 3 == 0 else x
+        return net.loss(batch, t)
+    fast = numerical_gradient(loss, net.params["W1"])
+    calls.clear()
+    np.testing.assert_array_equal(fast, _plain_loop(loss, net.params["W1"]))
+    assert np.abs(fast).max() > 0
+
+    def edited_in_place(_):
+        x[0, 0] += 1.0  # the same array object, other values each time
+        return net.loss(x, t)
+    start = x.copy()
+    fast = numerical_gradient(edited_in_place, net.params["W1"])
+    x[...] = start
+    np.testing.assert_array_equal(fast, _plain_loop(edited_in_place, net.params["W1"]))
 
 
 def test_gradient_descent_book_example():

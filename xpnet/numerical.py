@@ -31,6 +31,7 @@ from .functions import label_indices
 from .labels import values_checked
 from .kernels import im2col
 from .layers import Affine, BatchNormalization, Convolution, Dropout, Relu, Sigmoid
+from .moves import moving
 from . import numerical_relu
 
 H = 1e-4
@@ -51,7 +52,8 @@ def numerical_gradient(f, x):
     grad = xp.zeros_like(x)
     flat_x, flat_grad = x.reshape(-1), grad.reshape(-1)
 
-    def central_difference(i):
+    def central_difference(moves, i):
+        moves.index = i  # layers that hold x may skip what this element cannot change
         tmp = flat_x[i].copy()
         flat_x[i] = tmp + H
         fxh1 = f(x)
@@ -61,10 +63,11 @@ def numerical_gradient(f, x):
         flat_x[i] = tmp
 
     if flat_x.size:
-        central_difference(0)  # the first two evaluations check f's labels, if it has any;
-        with values_checked():  # the others change only x: no need to look at them again
-            for i in range(1, flat_x.size):
-                central_difference(i)
+        with moving(x) as moves:
+            central_difference(moves, 0)  # the first two evaluations check f's labels, if any;
+            with values_checked():  # the others change only x: no need to look at them again
+                for i in range(1, flat_x.size):
+                    central_difference(moves, i)
     return grad
 
 
