@@ -93,6 +93,7 @@ def test_opaque_loss_gradient_skips_products_of_zeros_bit_for_bit(rng, monkeypat
     monkeypatch.setattr(affine, "_dot", lambda xp, a, W: products.append(W is first.W) or
                         real_dot(xp, a, W))
     loss = lambda _: net.loss(x, t)  # noqa: E731  (the book's spelling)
+    attributes = set(vars(first))
     for key, param in net.params.items():
         products.clear()
         fast = numerical_gradient(loss, param)
@@ -104,6 +105,7 @@ def test_opaque_loss_gradient_skips_products_of_zeros_bit_for_bit(rng, monkeypat
             assert first_layer_products == 2 * live_rows * param.shape[1] + 1
         else:
             assert first_layer_products == 2 * param.size  # nothing to skip
+    assert set(vars(first)) == attributes  # what a loop kept went with it
 
 
 def test_a_changing_input_is_never_answered_from_before(rng):

@@ -14,11 +14,13 @@ _state = threading.local()
 
 
 class Moves:
-    """One run of the loop over ``array``: ``index`` is the flat index of the element moved."""
+    """One run of the loop over ``array``: ``index`` is the flat index of the element moved;
+    ``kept`` holds what layers keep for the run (by layer), dropped when the run ends."""
 
     def __init__(self, array):
         self.array = array
         self.index = None
+        self.kept = {}
 
 
 @contextlib.contextmanager

@@ -17,7 +17,6 @@ class Affine(Layer):
         self.original_x_shape = None
         self.dW = None
         self.db = None
-        self._unmoved = None
 
     def forward(self, x):
         xp = self._xp(x, self.W, self.b)
@@ -41,9 +40,9 @@ class Affine(Layer):
         gradient check on MNIST: two thirds of the first layer's weights).
         """
         row = moves.index // self.W.shape[1]
-        kept = self._unmoved
-        if kept is None or not kept.holds(moves, self.x):
-            kept = self._unmoved = _Unmoved(moves, self.x)
+        kept = moves.kept.get(self)
+        if kept is None or not kept.holds(self.x):
+            kept = moves.kept[self] = _Unmoved(self.x)
         if kept.zero_rows[row] and kept.out is not None:
             return kept.out.copy()
         out = _dot(numpy, self.x, self.W) + self.b
@@ -63,18 +62,17 @@ class Affine(Layer):
 
 
 class _Unmoved:
-    """An input seen during one loop over W (xpnet.moves), its all-zero rows, and the output
-    with W unmoved once a call has computed it."""
+    """An input seen during one loop over W (kept in its xpnet.moves.Moves), its all-zero
+    rows, and the output with W unmoved once a call has computed it."""
 
-    def __init__(self, moves, x):
-        self.moves = moves
+    def __init__(self, x):
         self.x = (x.shape, x.dtype, x.tobytes())
         self.zero_rows = ~x.any(axis=0)
         self.out = None
 
-    def holds(self, moves, x):
-        """True for the same loop and an input equal to this one, bit for bit."""
-        return moves is self.moves and self.x == (x.shape, x.dtype, x.tobytes())
+    def holds(self, x):
+        """True for an input equal to the kept one, bit for bit."""
+        return self.x == (x.shape, x.dtype, x.tobytes())
 
 
 # Rows of the input cast at a time when its dtype differs from W's: 4 MiB in W's dtype.
