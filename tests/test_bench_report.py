@@ -34,6 +34,14 @@ def test_markdown_ratios():
     assert "| gradient n | cpu | xpnet | 20.00 ms |  |  | 200.00× |  |  |" in text
 
 
+def test_a_report_without_book_rows_says_how_to_get_them():
+    assert "No \"book\" rows" not in markdown(RESULTS)
+    results = dict(RESULTS, benchmarks=[b for b in RESULTS["benchmarks"]
+                                        if b["extra_info"]["impl"] != "book"])
+    assert "No \"book\" rows: they time the book's own code, from a checkout of its repository " \
+           "named with --book DIR." in markdown(results)
+
+
 def test_whole_process_tables():
     """End to end: wall time, accuracy, ÷ PyTorch; coexistence: each order's median ÷ alone."""
     job = "end to end: default train.py job"

@@ -128,6 +128,9 @@ def markdown(results):
               f"{cpu.get('count', '?')} cores, Python {machine.get('python_version', '?')}; "
               f"{results.get('datetime', '')}; commit "
               f"{results.get('commit_info', {}).get('id', '?')[:10]}.")
+    if rows and not any(r["impl"] == "book" for r in rows):
+        header += (" No \"book\" rows: they time the book's own code, from a checkout of its "
+                   "repository named with --book DIR.")
     return header + "\n\n" + "\n".join(lines) + "\n"
 
 
