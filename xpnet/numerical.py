@@ -43,7 +43,11 @@ def numerical_diff(f, x):
 
 
 def numerical_gradient(f, x):
-    """Gradient of ``f`` at array ``x`` (changed in place element by element, then restored)."""
+    """Gradient of ``f`` at array ``x`` (changed in place element by element, then restored).
+
+    While it runs, layers that hold ``x`` can tell which element is moved
+    (xpnet.moves) and skip products it cannot change, to the bit.
+    """
     if _is_numba_function(f):
         return _numba_gradient(f, x)
     if not x.flags.c_contiguous:  # the loop changes x through a flat view
