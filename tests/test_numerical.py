@@ -66,11 +66,11 @@ def _plain_loop(f, x):
     grad = np.zeros_like(x)
     for i in range(x.size):
         tmp = x.flat[i].copy()
-        x.flat[i] = tmp + 1e-4
+        x.flat[i] = tmp + definitions.H
         fxh1 = f(x)
-        x.flat[i] = tmp - 1e-4
+        x.flat[i] = tmp - definitions.H
         fxh2 = f(x)
-        grad.flat[i] = (fxh1 - fxh2) / (2 * 1e-4)
+        grad.flat[i] = (fxh1 - fxh2) / (2 * definitions.H)
         x.flat[i] = tmp
     return grad
 
