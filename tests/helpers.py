@@ -9,6 +9,7 @@ from xpnet.numerical import numerical_gradient
 from xpnet.serialization import load_arrays
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+STANDIN_CUPY = os.environ.get("XPNET_TEST_CUPY") == "standin"  # set by the root conftest.py
 
 
 def layer_gradients(forward, backward, arrays, out_weights):

@@ -104,6 +104,7 @@ class Trainer:
         self.train_loss_list, self.train_acc_list, self.test_acc_list = [], [], []
         self._pending = []  # losses still on the device
         self._stop_voted = False  # (distributed) every rank agreed in the last step to stop
+        self._votes = None  # (distributed, GPU) the last step's votes, not yet read
 
     # -- training ---------------------------------------------------------------------
     @property
@@ -164,7 +165,8 @@ class Trainer:
         """One update of every rank on the samples ``index``, each rank computing its share.
 
         Returns the loss of the whole mini-batch; sets ``_stop_voted`` when
-        any rank's ``should_stop()`` was true.
+        any rank's ``should_stop()`` was true (on a GPU, at the next ``_flush``,
+        which every rank makes after the same step).
         """
         mine = index[self.comm.share(len(index))]
         weight = len(mine) / len(index)
@@ -176,15 +178,26 @@ class Trainer:
         vote = 1.0 if should_stop and should_stop() else 0.0
         grads, (loss, votes) = self.comm.reduce_gradients(grads, weight, (loss * weight, vote))
         self.optimizer.update(self.network.params, grads)
-        self._stop_voted = bool(votes > 0)
+        if device_of(votes).is_gpu:  # read with the losses in _flush: a read waits for the GPU
+            self._votes = votes.copy()
+        else:
+            self._stop_voted = bool(votes > 0)
         return loss.copy()  # the buffer is reused next step
 
     def _flush(self):
         """Bring the pending losses to the host; stop with the likely cause if training diverged."""
         if not self._pending:
             return
-        xp = get_array_module(self._pending[0])
-        values = asnumpy(xp.stack([xp.asarray(v) for v in self._pending])).astype(float).tolist()
+        params = self.network.params
+        xp = get_array_module(next(iter(params.values())))
+        votes = [] if self._votes is None else [self._votes]
+        finite = [xp.isfinite(p).all() for p in params.values()]
+        # one copy to the host (on a GPU, the one wait of these steps): losses, vote, checks
+        host = asnumpy(xp.stack([xp.asarray(v).astype(xp.float64)
+                                 for v in self._pending + votes + finite]))
+        values = host[:len(self._pending)].tolist()
+        if votes:
+            self._stop_voted, self._votes = bool(host[len(self._pending)] > 0), None
         self._pending = []
         self.train_loss_list.extend(values)
         if self.step_in_epoch:
@@ -198,8 +211,8 @@ class Trainer:
             raise TrainingDiverged(f"the loss stayed above {0.5 * LOSS_CEILING:.2f} for "
                                    f"{STUCK_STEPS} steps (its ceiling is {LOSS_CEILING:.2f}: the "
                                    f"right class gets probability ~0) {where}: {self._cause()}")
-        for key, p in self.network.params.items():
-            if not bool(get_array_module(p).isfinite(p).all()):
+        for key, ok in zip(params, host[len(host) - len(finite):]):
+            if not ok:
                 raise TrainingDiverged(f"parameter {key} is no longer finite {where}: "
                                        f"{self._cause()}")
 
@@ -356,7 +369,7 @@ class Trainer:
         self.train_acc_list = list(meta["train_acc_list"])
         self.test_acc_list = list(meta["test_acc_list"])
         self.order = state["order"]
-        self._pending = []
+        self._pending, self._votes = [], None
         self.optimizer.load_state_dict(state["optimizer"], self.network.params)
 
     def _restore_rng(self, rng):

@@ -96,6 +96,40 @@ def _checked_cupy(index):
     return cupy
 
 
+def gpu_report():
+    """What CuPy sees: its version, the CUDA runtime and driver versions, and each device.
+
+    Raises DeviceError with what to do when CuPy is missing or cannot use CUDA
+    (for example a CuPy wheel built for a newer CUDA than the driver supports).
+    """
+    cupy = import_cupy()
+    runtime = cupy.cuda.runtime
+    try:
+        driver, built = runtime.driverGetVersion(), runtime.runtimeGetVersion()
+        count = runtime.getDeviceCount()
+    except Exception as e:  # CUDARuntimeError, or a missing driver library
+        raise DeviceError(f"CuPy {cupy.__version__} cannot use CUDA ({e}): install the NVIDIA "
+                          f"driver, or {CUPY_HINT}") from None
+    if driver and driver < built:
+        raise DeviceError(f"CuPy {cupy.__version__} was built for CUDA {_cuda(built)} but the "
+                          f"driver supports CUDA {_cuda(driver)} at most: update the driver, or "
+                          f"{CUPY_HINT}")
+    devices = []
+    for index in range(count):
+        props = runtime.getDeviceProperties(index)
+        name = props["name"]
+        devices.append({"device": f"gpu:{index}",
+                        "name": name.decode() if isinstance(name, bytes) else str(name),
+                        "memory_gib": round(props["totalGlobalMem"] / 2**30, 1)})
+    return {"cupy": cupy.__version__, "cuda_runtime": _cuda(built), "cuda_driver": _cuda(driver),
+            "devices": devices}
+
+
+def _cuda(version):
+    """CUDA's integer version (12040) as text ('12.4')."""
+    return f"{version // 1000}.{version % 1000 // 10}"
+
+
 def gpu_unavailable_reason():
     """None when CuPy and a CUDA device are usable, else the reason (for skips and messages)."""
     try:
