@@ -151,7 +151,8 @@ class Trainer:
     def _gradient(self, index):
         """(gradients, loss) of the network on the training samples ``index``."""
         x, t = self.x_train[index], self.t_train[index]
-        grads = self.network.gradient(x, t)
+        with values_checked():  # __init__ checked every label: none is read back (a GPU sync)
+            grads = self.network.gradient(x, t)
         loss = getattr(self.network, "last_loss", None)  # xpnet's networks keep it
         return grads, self.network.loss(x, t) if loss is None else loss
 
