@@ -77,21 +77,25 @@ def _own_rng():
 def get_state():
     """The generators' state, as plain data a checkpoint can store.
 
-    The host generator's state; with ``{"host": ..., "device_draws": n}`` around
-    it once the GPU has drawn (a CPU run's checkpoints are as they always were).
+    The host generator's state; with ``{"host": ..., "device_seed": s,
+    "device_draws": n}`` around it once the GPU has drawn (a CPU run's
+    checkpoints are as they always were).
     """
     if _numpy_global:
         kind, keys, pos, has_gauss, gauss = numpy.random.get_state()
         host = {"numpy_global": [kind, keys.tolist(), pos, has_gauss, gauss]}
     else:
         host = _own_rng().bit_generator.state
-    return {"host": host, "device_draws": _device_draws} if _device_draws else host
+    if not _device_draws:
+        return host
+    return {"host": host, "device_seed": _seed, "device_draws": _device_draws}
 
 
 def set_state(state):
     """Restore a state returned by ``get_state``."""
-    global _device_draws
+    global _device_draws, _seed
     _device_draws = state.get("device_draws", 0)
+    _seed = state.get("device_seed", _seed)
     state = state.get("host", state)
     if "numpy_global" in state:
         kind, keys, pos, has_gauss, gauss = state["numpy_global"]
