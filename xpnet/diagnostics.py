@@ -8,7 +8,9 @@ inputs; training is checked by 20 steps of SimpleConvNet from the same
 weights on the same images on every device, whose results must agree.
 """
 import importlib.metadata
+import importlib.util
 import platform
+import sys
 import time
 
 import numpy as np
@@ -33,11 +35,19 @@ def versions():
 
 
 def gpus():
-    """(report, problem): CuPy's view of the GPUs (``backend.gpu_report``), or why there is none."""
+    """(report, None): CuPy's view of the GPUs (``backend.gpu_report``); or (None, why not)."""
     try:
         return gpu_report(), None
     except DeviceError as e:
         return None, str(e)
+
+
+def cupy_installed():
+    """True when a CuPy package is installed, working or not (its owner wants a GPU)."""
+    try:
+        return importlib.util.find_spec("cupy") is not None
+    except ValueError:  # already imported without a spec (or hidden, as None)
+        return sys.modules.get("cupy") is not None
 
 
 def _kernel_cases(rng):
@@ -126,7 +136,7 @@ def train_steps(device, steps=20, batch=100, dtype="float64"):
     """(loss after each step, parameters, median seconds a step) of SimpleConvNet on ``device``.
 
     The same initial weights and the same images (the MNIST sample shipped with
-    xpnet) on every device, SGD with lr 0.1. Compare devices in float64: in
+    xpnet) on every device, SGD with lr 0.5 (train.py's for it). Compare devices in float64: in
     float32 their different summing orders grow, through ReLUs near 0, into
     1% of a bias in 20 steps. The step time is that of the steps after the
     first two (which compile or warm up), synchronized.
@@ -139,7 +149,7 @@ def train_steps(device, steps=20, batch=100, dtype="float64"):
     with using_device(device):
         seed(0)
         net = SimpleConvNet().astype(dtype)
-        optimizer = SGD(lr=0.1)
+        optimizer = SGD(lr=0.5)
         x, t = device.send(x[:steps * batch].astype(dtype)), device.send(t[:steps * batch])
         losses, times = [], []
         for i in range(steps):

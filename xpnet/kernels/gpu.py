@@ -87,12 +87,23 @@ KERNELS = {
 }
 
 
+def _on_input_device(function):
+    """Run ``function`` with its first argument's GPU current, so its outputs are made there
+    (not on whichever GPU is current: gpu:1's arrays while gpu:0 is current)."""
+    @functools.wraps(function)
+    def run(first, *args):
+        with first.device:
+            return function(first, *args)
+    return run
+
+
 @functools.lru_cache(maxsize=None)
 def _kernel(name):
     params, outputs, body = KERNELS[name]
     return import_cupy().ElementwiseKernel(params, outputs, body, f"xpnet_{name}")
 
 
+@_on_input_device
 def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w, cols=None):
     cupy = import_cupy()
     N, C, H, W = x.shape
@@ -103,6 +114,7 @@ def im2col(x, filter_h, filter_w, stride, pad, out_h, out_w, cols=None):
     return cols.T
 
 
+@_on_input_device
 def col2im(col, shape, filter_h, filter_w, stride, pad, out_h, out_w):
     cupy = import_cupy()
     N, C, H, W = shape
@@ -112,11 +124,13 @@ def col2im(col, shape, filter_h, filter_w, stride, pad, out_h, out_w):
     return img
 
 
+@_on_input_device
 def conv_input_grad(col_W, dout, shape, filter_h, filter_w, stride, pad, out_h, out_w):
     cols = import_cupy().dot(col_W, dout)
     return col2im(cols.T, shape, filter_h, filter_w, stride, pad, out_h, out_w)
 
 
+@_on_input_device
 def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
     cupy = import_cupy()
     N, C, H, W = x.shape
@@ -127,6 +141,7 @@ def maxpool_forward(x, pool_h, pool_w, stride, pad, out_h, out_w):
     return out, arg
 
 
+@_on_input_device
 def maxpool_backward(dout, arg, shape, pool_h, pool_w, stride, pad):
     cupy = import_cupy()
     N, C, H, W = shape
@@ -137,25 +152,31 @@ def maxpool_backward(dout, arg, shape, pool_h, pool_w, stride, pad):
     return dx
 
 
+@_on_input_device
 def channels_to_nchw(cols, bias, shape):
     return expressions.channels_to_nchw(import_cupy(), cols, bias, shape)
 
 
+@_on_input_device
 def nchw_to_channels(x):
     return expressions.nchw_to_channels(import_cupy(), x)
 
 
+@_on_input_device
 def cross_entropy_rows(scores, labels, eps):
     return expressions.cross_entropy_rows(import_cupy(), scores, labels, eps)
 
 
+@_on_input_device
 def relu_forward(x):
     return relu_forward_expression(import_cupy(), x)
 
 
+@_on_input_device
 def relu_backward(dout, out):
     return relu_backward_expression(import_cupy(), dout, out)
 
 
+@_on_input_device
 def adam_update(param, grad, m, v, lr_t, beta1, beta2, eps):
     adam_expressions(import_cupy(), param, grad, m, v, lr_t, beta1, beta2, eps)
