@@ -119,9 +119,12 @@ def test_a_folder_in_use_is_refused_naming_the_process(tmp_path, data_dir):
 
 def test_ctrl_c_before_training_exits_cleanly(tmp_path):
     """Ctrl-C while the data loads (or kernels compile): exit 130, one line, nothing saved."""
-    result = subprocess.run([sys.executable, "-c", "import os, signal, sys, time, "
+    # raise_signal, not os.kill: a signal sent to the process may land on one of NumPy's or
+    # Numba's threads, and then it does not cut the main thread's sleep short (the test hung
+    # for its 60 s once); raised in the main thread, it stops the sleep at once
+    result = subprocess.run([sys.executable, "-c", "import signal, sys, time, "
                              "xpnet.cli.train as c; c.load_data = lambda *a: "
-                             "(os.kill(os.getpid(), signal.SIGINT), time.sleep(60)); "
+                             "(signal.raise_signal(signal.SIGINT), time.sleep(60)); "
                              f"sys.exit(c.main(['--out', {str(tmp_path / 'o')!r}]))"],
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 130, result.stderr

@@ -14,7 +14,7 @@ import time
 import numpy as np
 import pytest
 
-from helpers import ROOT, assert_same_run
+from helpers import ROOT, STANDIN_CUPY, assert_same_run
 from mpi_programs import one_step, own_loop
 from xpnet.backend import random
 from xpnet.launcher import cores_per_rank, mpi_launch
@@ -38,8 +38,10 @@ needs_mpi = pytest.mark.skipif(_mpi_missing() is not None, reason=str(_mpi_missi
 
 
 def mpiexec(*args, ranks=2, timeout=240, env=None, **kwargs):
-    full_env = dict(os.environ, XPNET_DEVICE="cpu", PYTHONPATH=os.path.join(ROOT, "tests"),
-                    **(env or {}))
+    path = os.pathsep.join(p for p in (os.path.join(ROOT, "tests"), os.environ.get("PYTHONPATH"))
+                           if p)  # and the CuPy stand-in's, where the tests use it
+    full_env = dict(os.environ, XPNET_DEVICE="cpu", PYTHONPATH=path)
+    full_env.update(env or {})
     return subprocess.run([MPIEXEC, "-n", str(ranks), sys.executable, *args], capture_output=True,
                           text=True, timeout=timeout, env=full_env, **kwargs)
 
@@ -87,19 +89,32 @@ def test_distributed_without_mpi4py_says_what_to_install(tmp_path):
 
 
 # -- two ranks -------------------------------------------------------------------------------
-def arrays_from_two_ranks(program, tmp_path):
+def arrays_from_two_ranks(program, tmp_path, device="cpu"):
     """Run tests/mpi_programs/PROGRAM on 2 ranks; the arrays rank 0 wrote."""
     out = tmp_path / "rank0.npz"
-    result = mpiexec(os.path.join(ROOT, "tests", "mpi_programs", program), str(out))
+    result = mpiexec(os.path.join(ROOT, "tests", "mpi_programs", program), str(out),
+                     env={"XPNET_DEVICE": device})
     assert result.returncode == 0, result.stderr
     return np.load(out)
 
 
 @needs_mpi
-def test_one_step_of_two_ranks_equals_one_process(tmp_path):
-    two = arrays_from_two_ranks("one_step.py", tmp_path)
+@pytest.mark.parametrize("device", ["cpu", pytest.param("gpu", marks=pytest.mark.gpu)])
+def test_one_step_of_two_ranks_equals_one_process(tmp_path, device, request):
+    """On GPUs each rank takes the GPU of its local rank and the sums go through NCCL (on the
+    stand-in, its NCCL over MPI); the step copies only the epoch's order to the device and
+    waits for nothing."""
+    if device == "gpu":
+        request.getfixturevalue("gpu")  # skips, saying why, where there is no GPU
+    two = arrays_from_two_ranks("one_step.py", tmp_path, device)
+    if device == "gpu" and STANDIN_CUPY:
+        for rank in (0, 1):
+            seen = json.loads((tmp_path / f"rank0.npz.rank{rank}.json").read_text())
+            assert seen["device"] == f"gpu:{rank}"
+            for model, record in seen["records"].items():
+                assert record == {"to_device": ["asarray"], "to_host": [], "syncs": []}, model
     for model in one_step.MODELS:
-        params, loss = one_step.step(model)
+        params, loss, _ = one_step.step(model)
         np.testing.assert_allclose(two[f"{model}/loss"], loss, rtol=1e-10, err_msg=model)
         for key, value in params.items():
             np.testing.assert_allclose(two[f"{model}/{key}"], value, rtol=1e-10, atol=1e-14,

@@ -2,12 +2,17 @@
 
 ``python one_step.py OUT.npz`` writes rank 0's parameters and loss after one step
 of each model in MODELS; ``step(model)`` (comm None) is the one-process reference.
+With XPNET_DEVICE=gpu each rank steps on the GPU of its local rank (NCCL sums),
+and on the CuPy stand-in each rank also writes what its step copied and waited
+for (OUT.npz.rankN.json).
 """
+import json
 import sys
 
 import xpnet  # noqa: I001  (first: thread settings precede NumPy's import)
 import numpy as np
 
+from xpnet import asnumpy
 from xpnet.models.registry import build_model, takes_images
 from xpnet.trainer import Trainer
 
@@ -26,18 +31,34 @@ def step(model, comm=None):
     net = build_model(model, **MODELS[model])
     trainer = Trainer(net, x, t, x[:10], t[:10], epochs=1, mini_batch_size=BATCH,
                       optimizer="Adam", optimizer_param={"lr": 0.01}, schedule="epochs", comm=comm)
-    next(trainer.steps())
+    with _counting() as record:
+        next(trainer.steps())
     trainer._flush()
-    return {k: np.asarray(v) for k, v in net.params.items()}, trainer.train_loss_list[0]
+    params = {k: asnumpy(v) for k, v in net.params.items()}
+    return params, trainer.train_loss_list[0], record
+
+
+def _counting():
+    """The stand-in's record of copies and waits, where the GPU is the stand-in's."""
+    import contextlib
+    if not xpnet.get_device().is_gpu:
+        return contextlib.nullcontext()
+    from cupy import standin
+    return standin.counting()
 
 
 if __name__ == "__main__":
     from xpnet.distributed import create_communicator
     comm = create_communicator()
-    out = {}
+    if xpnet.get_device().is_gpu:
+        xpnet.set_device(f"gpu:{comm.local_rank}")
+    out, records = {}, {}
     for name in MODELS:
-        params, loss = step(name, comm)
+        params, loss, record = step(name, comm)
         out.update({f"{name}/{k}": v for k, v in params.items()})
         out[f"{name}/loss"] = np.array(loss)
+        records[name] = record and vars(record)
+    with open(f"{sys.argv[1]}.rank{comm.rank}.json", "w") as f:
+        json.dump({"device": xpnet.get_device().name, "records": records}, f)
     if comm.is_lead:
         np.savez(sys.argv[1], **out)
