@@ -26,8 +26,21 @@ ABSOLUTE = {"networks": 1e-9, "gradient": 1e-9}
 
 @pytest.mark.parametrize("program", sorted(FIXTURE["outputs"]))
 def test_program_prints_the_books_numbers(program, tmp_path, data_dir):
+    _check(program, tmp_path, data_dir)
+
+
+@pytest.mark.parametrize("program", ["networks", "trainer"])
+def test_a_gpu_asked_for_computes_the_books_numbers_on_the_cpu_and_says_so(program, tmp_path,
+                                                                          data_dir):
+    """The book's code makes NumPy arrays itself: xpnet-book keeps it on the CPU (xpnet's
+    networks on a GPU stopped at the first NumPy batch) and says why in one line."""
+    stderr = _check(program, tmp_path, data_dir, XPNET_DEVICE="gpu")
+    assert stderr.startswith("xpnet-book: computing on the CPU (XPNET_DEVICE=gpu ignored)")
+
+
+def _check(program, tmp_path, data_dir, **env):
     env = dict(os.environ, XPNET_DATA_DIR=data_dir, XPNET_CACHE_DIR=str(tmp_path),
-               MPLBACKEND="Agg")
+               MPLBACKEND="Agg", **env)
     env.pop("XPNET_DTYPE", None)
     result = subprocess.run([sys.executable, "-m", "xpnet.book",
                              os.path.join(BOOK, "programs", program + ".py")],
@@ -37,6 +50,7 @@ def test_program_prints_the_books_numbers(program, tmp_path, data_dir):
                                   rtol=TOLERANCE.get(program, 1e-6),
                                   atol=ABSOLUTE.get(program, 1e-12))
     assert disagreement is None, f"{program}: {disagreement} (largest difference {worst:.1e})"
+    return result.stderr
 
 
 def test_the_fixture_says_how_it_was_recorded():

@@ -48,10 +48,27 @@ def _guarded_load(file, **kwargs):
 
 def prepare():
     """Everything the book face changes in this process, before a script runs."""
+    _on_the_cpu()
     backend.set_dtype(os.environ.get("XPNET_DTYPE") or "float64")
     use_numpy_global(True)
     install()
     pickle.load = _guarded_load
+
+
+def _on_the_cpu():
+    """The book's code computes on the CPU, whatever XPNET_DEVICE says; one line says why.
+
+    Its scripts and chapter modules make NumPy arrays themselves (``np.random.randn``
+    weights, ``x_train[batch_mask]`` batches, losses handed to matplotlib), which a
+    GPU's arrays cannot meet: xpnet's networks on a GPU would stop at the first
+    batch, the book's own ones would run on the CPU anyway.
+    """
+    asked = os.environ.get("XPNET_DEVICE", "cpu").strip().lower() or "cpu"
+    if asked != "cpu":
+        print(f"xpnet-book: computing on the CPU (XPNET_DEVICE={asked} ignored): the book's "
+              f"code makes NumPy arrays of its own; for the GPU, use xpnet's own API "
+              f"(XPNET_DEVICE=gpu python train.py)", file=sys.stderr)
+    backend.set_device("cpu")
 
 
 def run_script(script, args=(), seed=None):
