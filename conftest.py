@@ -18,6 +18,8 @@ def _real_cupy_works():
         return False
     try:
         import cupy
+        if hasattr(cupy, "standin"):  # the stand-in, found on PYTHONPATH: not a real one
+            return False
         return cupy.cuda.runtime.getDeviceCount() > 0
     except Exception:  # CuPy for another CUDA, no driver: the stand-in it is
         return False

@@ -2,7 +2,8 @@
 
     python bench/probe.py memory IMPL MODEL BATCH     peak RSS of training steps
     python bench/probe.py steps ORDER MODEL BATCH N   xpnet's step time, torch imported ORDER
-    python bench/probe.py torch-train DATA.npz EPOCHS the default train.py job in PyTorch
+    python bench/probe.py torch-train DATA.npz EPOCHS [DEVICE]
+                                                      the default train.py job in PyTorch
 
 IMPL is xpnet, book or torch; ORDER is never, first or after (PyTorch's import
 relative to xpnet's). Each prints one JSON object as its last line. Peak RSS is
@@ -72,12 +73,12 @@ def steps(order, model, batch, n):
     return {"median_s": sorted(times)[n // 2]}
 
 
-def torch_train(data_path, epochs):
+def torch_train(data_path, epochs, device="cpu"):
     import numpy as np
     import torch
     from torch_nets import train_job
     with np.load(data_path) as data:
-        return {"test_accuracy": train_job(torch, dict(data), epochs)}
+        return {"test_accuracy": train_job(torch, dict(data), epochs, device=device)}
 
 
 def main(argv):
@@ -87,7 +88,7 @@ def main(argv):
     elif what == "steps":
         result = steps(args[0], args[1], int(args[2]), int(args[3]))
     elif what == "torch-train":
-        result = torch_train(args[0], int(args[1]))
+        result = torch_train(args[0], int(args[1]), *args[2:])
     else:
         raise SystemExit(f"probe.py: unknown measurement {what!r}; see the module docstring")
     print(json.dumps(result))

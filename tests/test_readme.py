@@ -39,7 +39,8 @@ def test_the_quick_start_test_command_is_the_one_ci_runs():
 
 def test_every_option_named_exists():
     helps = ""
-    for module in ("xpnet.cli.train", "xpnet.cli.gradcheck", "xpnet.bench_report", "xpnet.book"):
+    for module in ("xpnet.cli.train", "xpnet.cli.gradcheck", "xpnet.bench_report", "xpnet.book",
+                   "xpnet.doctor"):
         helps += subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
                                 text=True, cwd=ROOT).stdout
     named = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", README))
