@@ -46,9 +46,9 @@ def mpiexec(*args, ranks=2, timeout=240, env=None, **kwargs):
                           text=True, timeout=timeout, env=full_env, **kwargs)
 
 
-def train_py(*args, data_dir, cwd):
-    return mpiexec(os.path.join(ROOT, "train.py"), *args, env={"XPNET_DATA_DIR": data_dir},
-                   cwd=cwd)
+def train_py(*args, data_dir, cwd, device="cpu"):
+    return mpiexec(os.path.join(ROOT, "train.py"), *args, cwd=cwd,
+                   env={"XPNET_DATA_DIR": data_dir, "XPNET_DEVICE": device})
 
 
 # -- one process, no MPI needed --------------------------------------------------------------
@@ -148,8 +148,13 @@ def test_training_on_two_ranks_matches_one_process_and_repeats(tmp_path, data_di
 
 
 @needs_mpi
-def test_ctrl_c_on_two_ranks_saves_and_resume_continues_exactly(tmp_path, data_dir):
-    full_env = dict(os.environ, XPNET_DEVICE="cpu", XPNET_DATA_DIR=data_dir)
+@pytest.mark.parametrize("device", ["cpu", pytest.param("gpu", marks=pytest.mark.gpu)])
+def test_ctrl_c_on_two_ranks_saves_and_resume_continues_exactly(tmp_path, data_dir, device,
+                                                                 request):
+    """On GPUs too, where the ranks read their vote to stop with the losses, every few steps."""
+    if device == "gpu":
+        request.getfixturevalue("gpu")  # skips, saying why, where there is no GPU
+    full_env = dict(os.environ, XPNET_DEVICE=device, XPNET_DATA_DIR=data_dir)
     args = [MPIEXEC, "-n", "2", sys.executable, os.path.join(ROOT, "train.py"), *FAST,
             "--batch-size", "50", "--epochs", "3"]
     job = subprocess.Popen([*args, "--out", "stopped"], stderr=subprocess.PIPE, text=True,
@@ -161,10 +166,11 @@ def test_ctrl_c_on_two_ranks_saves_and_resume_continues_exactly(tmp_path, data_d
     rest = job.stderr.read()
     assert job.wait(timeout=120) == 130, rest
     assert "stopped: saved" in rest and rest.count("stopping after this step") == 1
-    resumed = train_py("--resume", "--out", "stopped", data_dir=data_dir, cwd=tmp_path)
+    resumed = train_py("--resume", "--out", "stopped", data_dir=data_dir, cwd=tmp_path,
+                       device=device)
     assert resumed.returncode == 0, resumed.stderr
     whole = train_py(*FAST, "--batch-size", "50", "--epochs", "3", "--out", "whole",
-                     data_dir=data_dir, cwd=tmp_path)
+                     data_dir=data_dir, cwd=tmp_path, device=device)
     assert whole.returncode == 0, whole.stderr
     assert_same_run(tmp_path / "stopped", tmp_path / "whole")
     alone = subprocess.run([sys.executable, os.path.join(ROOT, "train.py"), "--resume", "--epochs",
