@@ -1,5 +1,6 @@
 """Fixtures shared by the tests: devices, backend state, reference data; the skip summary."""
 import os
+import signal
 from collections import Counter
 
 import xpnet  # noqa: I001  (first: its thread settings must precede NumPy's import)
@@ -10,6 +11,14 @@ import pytest
 from xpnet.backend import Device, gpu_unavailable_reason
 
 DEVICES = [pytest.param("cpu", id="cpu"), pytest.param("gpu", id="gpu", marks=pytest.mark.gpu)]
+
+# The tests press Ctrl-C (SIGINT) on the commands they start. A test run started in the
+# background by a shell without job control (`pytest &`, as some CI runners and scripts
+# do) ignores SIGINT, its children inherit that, and Python then installs no handler: the
+# commands would never see a Ctrl-C (test_ctrl_c_before_training_exits_cleanly hung 60 s).
+# A handled SIGINT is reset to the default in a child, so the commands get theirs.
+if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(params=DEVICES)

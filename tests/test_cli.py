@@ -119,9 +119,8 @@ def test_a_folder_in_use_is_refused_naming_the_process(tmp_path, data_dir):
 
 def test_ctrl_c_before_training_exits_cleanly(tmp_path):
     """Ctrl-C while the data loads (or kernels compile): exit 130, one line, nothing saved."""
-    # raise_signal, not os.kill: a signal sent to the process may land on one of NumPy's or
-    # Numba's threads, and then it does not cut the main thread's sleep short (the test hung
-    # for its 60 s once); raised in the main thread, it stops the sleep at once
+    # raised in the main thread (os.kill lets any thread of the process take the signal),
+    # and with SIGINT handled even when the test run ignores it (see conftest.py)
     result = subprocess.run([sys.executable, "-c", "import signal, sys, time, "
                              "xpnet.cli.train as c; c.load_data = lambda *a: "
                              "(signal.raise_signal(signal.SIGINT), time.sleep(60)); "
