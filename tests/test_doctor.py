@@ -3,6 +3,8 @@ import subprocess
 import sys
 import types
 
+import pytest
+
 from helpers import STANDIN_CUPY
 from xpnet import diagnostics
 from xpnet.cli import doctor
@@ -79,6 +81,9 @@ def test_the_commands_exit_by_the_verdict(monkeypatch, capsys):
                              "3"], capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].startswith("xpnet doctor: OK: cpu ready")
+    with pytest.raises(SystemExit) as stop:
+        doctor.main(["--steps", "0"])
+    assert stop.value.code == 2 and "--steps must be >= 1, got 0" in capsys.readouterr().err
     monkeypatch.setattr(sys, "argv", ["xpnet", "doctro"])
     assert doctor.console() == 2 and "usage: xpnet doctor" in capsys.readouterr().err
     monkeypatch.setattr(sys, "argv", ["xpnet", "doctor", "--device", "gpu", "--steps", "3"])

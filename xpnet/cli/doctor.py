@@ -76,7 +76,10 @@ def doctor(args, say=print):
 
 
 def main(argv=None):
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if args.steps < 1:
+        parser.error(f"--steps must be >= 1, got {args.steps}")
     return 1 if doctor(args) else 0
 
 
