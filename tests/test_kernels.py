@@ -214,6 +214,7 @@ def test_numpy_works_until_numba_pays_then_numba_gives_the_same(cpu_path):
     whose float32 sums run in another order: equal to rounding)."""
     program = ("import sys, numpy as np, xpnet\n"
                "from xpnet.models import SimpleConvNet\n"
+               "xpnet.seed(0)\n"  # unseeded weights moved the difference, 1e-7 to 1e-2
                "net = SimpleConvNet()\n"
                "x = np.random.default_rng(0).random((100, 1, 28, 28), dtype=np.float32)\n"
                "t = np.arange(100) % 10\n"
