@@ -138,3 +138,19 @@ def test_gpu_dropout_masks_continue_from_a_saved_state(gpu):
     host = random.counter_uniform(np, x.shape, np.float32, random._stream_key(2))
     np.testing.assert_array_equal(host, following)  # NumPy computes the same numbers
     assert 0.4 < following.mean() < 0.6 and not np.array_equal(following[0], following[1])
+
+
+def test_a_network_moves_between_gpus(standin):
+    """CuPy's asarray leaves an array on its own GPU: moving to another takes a copy."""
+    import cupy
+    with xpnet.using_device("gpu:0"):
+        net = SimpleConvNet()
+    before = {k: xpnet.asnumpy(v) for k, v in net.params.items()}
+    net.to("gpu:1")
+    assert {v.device.id for v in net.params.values()} == {1}
+    assert net.layers["Conv1"].W is net.params["W1"]  # the layers follow
+    for key, value in net.params.items():
+        np.testing.assert_array_equal(xpnet.asnumpy(value), before[key])
+    with cupy.cuda.Device(0):  # gpu:0 current, the network on gpu:1: its kernels follow it
+        x = xpnet.to_device(np.ones((2, 1, 28, 28), np.float32), "gpu:1")
+        assert net.predict(x).device.id == 1

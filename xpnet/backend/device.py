@@ -64,6 +64,8 @@ class Device:
                 return array.get()
             return numpy.asarray(array)
         with self.xp.cuda.Device(self.index):
+            if isinstance(array, self.xp.ndarray) and array.device.id != self.index:
+                return array.copy()  # asarray would leave it on its GPU; copy() makes it here
             return self.xp.asarray(array)
 
     def synchronize(self):

@@ -235,11 +235,19 @@ def _method(name):
     return method
 
 
-for _name in ("all", "any", "argmax", "argmin", "argsort", "astype", "clip", "conj", "copy",
+for _name in ("all", "any", "argmax", "argmin", "argsort", "astype", "clip", "conj",
               "cumsum", "diagonal", "dot", "flatten", "max", "mean", "min", "prod", "ravel",
               "repeat", "reshape", "round", "sort", "squeeze", "std", "sum", "swapaxes", "take",
               "trace", "transpose", "var", "view"):
     setattr(ndarray, _name, _method(_name))
+
+
+def _copy(self, order="C"):
+    """A copy on the current device, as CuPy's (which may be another than the array's)."""
+    return ndarray._wrap(self._a.copy(order=order), current_device_id())
+
+
+ndarray.copy = _copy
 
 
 def _nonzero(self):
@@ -309,19 +317,21 @@ def _function(name, target):
 
 # -- crossing between host and device ---------------------------------------------------------
 def asarray(a, dtype=None, order=None):
-    """``a`` on the current device: the same array when it is already there, else a copy."""
+    """``a`` as a device array: a copy of host data on the current device; a device array
+    as it is, on its own device even when another is current (as CuPy's, which copies
+    between devices only in ``array`` and ``copy``)."""
     if isinstance(a, ndarray):
-        if a._device != current_device_id():
-            standin.synchronize("asarray between devices")
-            return ndarray._wrap(a._a.astype(dtype or a.dtype, order=order or "K"),
-                                 current_device_id())
         return a if dtype is None or a.dtype == dtype else a.astype(dtype)
     standin.to_device("asarray")
     return ndarray._wrap(numpy.array(a, dtype=dtype, order=order or "K"), current_device_id())
 
 
 def array(obj, dtype=None, copy=True, order="K", ndmin=0):
-    if isinstance(obj, ndarray) and obj._device == current_device_id():
+    """A device array of ``obj`` on the current device (from host data: a transfer)."""
+    if isinstance(obj, ndarray):
+        if obj._device != current_device_id():  # a copy between devices
+            return ndarray._wrap(numpy.array(obj._a, dtype=dtype, order=order, ndmin=ndmin),
+                                 current_device_id())
         return _call(numpy.array, (obj,), {"dtype": dtype, "copy": copy, "order": order,
                                            "ndmin": ndmin})
     standin.to_device("array")
