@@ -150,16 +150,20 @@ class ndarray:  # noqa: N801 (CuPy's name)
         return _call(_getitem, (self, _index(key)), {})
 
     def __setitem__(self, key, value):
-        if isinstance(value, numpy.ndarray) and value.ndim:
-            raise ValueError("non-scalar numpy.ndarray cannot be used for fill")
-        if isinstance(value, numpy.ndarray):
-            value = value[()]
-        _call(_setitem, (self, _index(key), value), {})
+        _call(_setitem, (self, _index(key), _fill_value(value)), {})
 
     def fill(self, value):
-        if isinstance(value, numpy.ndarray) and value.ndim:
+        self._a.fill(_fill_value(value))
+
+
+def _fill_value(value):
+    """What CuPy fills with: a device array, a scalar, or a 0-d NumPy array's scalar; a
+    larger NumPy array is CuPy's ValueError (``x[...] = numpy_array`` fills with it)."""
+    if isinstance(value, numpy.ndarray):
+        if value.ndim:
             raise ValueError("non-scalar numpy.ndarray cannot be used for fill")
-        self._a.fill(value)
+        return value[()]
+    return value
 
 
 def _from_pickle(array):
@@ -189,7 +193,7 @@ def _index(key):
             standin.to_device("index")
             part = ndarray._wrap(numpy.asarray(part), current_device_id())
         if isinstance(part, ndarray) and part.dtype == numpy.bool_:
-            standin.synchronize("boolean mask")  # the result's size is read back first
+            standin.to_host("boolean mask")  # the result's size is read back first
         out.append(part)
     return tuple(out) if isinstance(key, tuple) else out[0]
 
