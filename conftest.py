@@ -2,8 +2,9 @@
 
 With the stand-in (tests/cupy_standin, never shipped) every GPU test runs on
 this machine's CPU, CI's included, and so do the commands the tests start
-(PYTHONPATH names it for them); it needs g++ (without one, the GPU tests skip). ``XPNET_TEST_CUPY=standin`` asks for the
-stand-in even where a GPU exists. A test of what happens without CuPy hides it
+(PYTHONPATH names it for them); it needs g++ (without one, the GPU tests
+skip). ``XPNET_TEST_CUPY=standin`` asks for the stand-in even where a GPU
+exists. A test of what happens without CuPy hides it
 (``sys.modules['cupy'] = None``), as it must on a machine with a real one.
 """
 import importlib.util
