@@ -16,7 +16,7 @@ import pytest
 
 from helpers import ROOT, STANDIN_CUPY, assert_same_run
 from mpi_programs import one_step, own_loop
-from xpnet.backend import random
+from xpnet.backend import gpu_report, random
 from xpnet.launcher import cores_per_rank, mpi_launch
 
 MPIEXEC = shutil.which("mpiexec", path=os.path.dirname(sys.executable)) or shutil.which("mpiexec")
@@ -98,14 +98,21 @@ def arrays_from_two_ranks(program, tmp_path, device="cpu"):
     return np.load(out)
 
 
+def _two_gpus_or_skip(device, request):
+    """On the GPU: a clean skip, saying why, unless there are two GPUs (one per rank)."""
+    if device == "gpu":
+        request.getfixturevalue("gpu")  # no GPU at all
+        if len(gpu_report()["devices"]) < 2:
+            pytest.skip("two ranks on GPUs need two GPUs, one per rank")
+
+
 @needs_mpi
 @pytest.mark.parametrize("device", ["cpu", pytest.param("gpu", marks=pytest.mark.gpu)])
 def test_one_step_of_two_ranks_equals_one_process(tmp_path, device, request):
     """On GPUs each rank takes the GPU of its local rank and the sums go through NCCL (on the
     stand-in, its NCCL over MPI); the step copies only the epoch's order to the device and
     waits for nothing."""
-    if device == "gpu":
-        request.getfixturevalue("gpu")  # skips, saying why, where there is no GPU
+    _two_gpus_or_skip(device, request)
     two = arrays_from_two_ranks("one_step.py", tmp_path, device)
     if device == "gpu" and STANDIN_CUPY:
         for rank in (0, 1):
@@ -152,8 +159,7 @@ def test_training_on_two_ranks_matches_one_process_and_repeats(tmp_path, data_di
 def test_ctrl_c_on_two_ranks_saves_and_resume_continues_exactly(tmp_path, data_dir, device,
                                                                  request):
     """On GPUs too, where the ranks read their vote to stop with the losses, every few steps."""
-    if device == "gpu":
-        request.getfixturevalue("gpu")  # skips, saying why, where there is no GPU
+    _two_gpus_or_skip(device, request)
     full_env = dict(os.environ, XPNET_DEVICE=device, XPNET_DATA_DIR=data_dir)
     args = [MPIEXEC, "-n", "2", sys.executable, os.path.join(ROOT, "train.py"), *FAST,
             "--batch-size", "50", "--epochs", "3"]
