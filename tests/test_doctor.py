@@ -28,7 +28,7 @@ def test_cpu_only_machine_is_ready_and_says_how_to_add_a_gpu(monkeypatch):
     assert problems == []
     assert lines[0].startswith("versions: python ") and "numba " in lines[0]
     assert lines[1].startswith("GPU: none (the GPU needs CuPy")
-    assert lines[2] == "cpu: 11 kernels agree with NumPy's code"
+    assert lines[2] == "cpu: 13 kernels agree with NumPy's code"
     assert lines[-1].startswith("xpnet doctor: OK: cpu ready (no GPU: pip install cupy-cuda12x")
 
 
@@ -60,7 +60,7 @@ def test_a_wrong_kernel_is_caught(monkeypatch):
     monkeypatch.setitem(sys.modules, "cupy", None)
     monkeypatch.setattr(diagnostics, "cupy_installed", lambda: False)
     problems, lines = _run(monkeypatch)
-    assert "cpu: 11 kernels DISAGREE: col2im" in lines
+    assert "cpu: 13 kernels DISAGREE: col2im" in lines
     assert lines[-1] == ("xpnet doctor: FAILED: cpu's kernels col2im disagree with NumPy's code: "
                          "report it with this output")
 
@@ -89,3 +89,16 @@ def test_the_commands_exit_by_the_verdict(monkeypatch, capsys):
     monkeypatch.setattr(sys, "argv", ["xpnet", "doctor", "--device", "gpu", "--steps", "3"])
     monkeypatch.setitem(sys.modules, "cupy", None)
     assert doctor.console() == 1
+
+
+def test_a_wrong_direct_convolution_is_caught(monkeypatch):
+    import xpnet.kernels
+    real = xpnet.kernels.direct_conv_backward
+
+    def wrong(frames, W, dout, pad, need_dx=True):
+        dW, dx = real(frames, W, dout, pad, need_dx)
+        return dW, dx * 1.0000001
+    monkeypatch.setattr(xpnet.kernels, "direct_conv_backward", wrong)
+    results = dict(diagnostics.check_kernels("cpu"))
+    assert results["direct_conv_forward"] <= diagnostics.KERNEL_RTOL
+    assert results["direct_conv_backward"] > diagnostics.KERNEL_RTOL

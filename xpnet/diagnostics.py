@@ -25,8 +25,9 @@ TRAINING_RTOL = 1e-9  # float64, 20 steps: rounding alone, even where a ReLU's i
 
 def versions():
     """{package: version or None} for xpnet and what it runs on (CuPy and CUDA: see ``gpus``)."""
-    found = {"python": platform.python_version()}
-    for package in ("xpnet", "numpy", "numba", "scipy", "mpi4py"):
+    from . import __version__
+    found = {"python": platform.python_version(), "xpnet": __version__}
+    for package in ("numpy", "numba", "scipy", "mpi4py"):
         try:
             found[package] = importlib.metadata.version(package)
         except importlib.metadata.PackageNotFoundError:
@@ -98,7 +99,26 @@ def check_kernels(device):
         want = _host(call(reference, *[a.copy() for a in inputs]))
         got = _host(call(kernels, *[device.send(a.copy()) for a in inputs]))
         results.append((name, max(_difference(g, w) for g, w in zip(got, want))))
+    if not device.is_gpu:  # the CPU's 3x3 and 5x5 convolutions skip im2col
+        results += _check_direct_convolution(np.random.default_rng(1), small)
     return results
+
+
+def _check_direct_convolution(rng, small):
+    """The direct kernels (kernels/direct.py) against im2col's convolution in NumPy."""
+    from .kernels import direct_conv_backward, direct_conv_forward
+    x, W = rng.standard_normal((2, 3, 7, 6)), rng.standard_normal((4, 3, 3, 3))
+    b, pad = rng.standard_normal(4), 1
+    out, frames = direct_conv_forward(x, W, b, pad)
+    dout = rng.standard_normal(out.shape)
+    dW, dx = direct_conv_backward(frames, W, dout, pad)
+    col = small.im2col(x, 3, 3, 1, pad, *out.shape[2:])
+    rows = dout.transpose(0, 2, 3, 1).reshape(-1, 4)
+    want_out = (col @ W.reshape(4, -1).T + b).reshape(2, *out.shape[2:], 4).transpose(0, 3, 1, 2)
+    want_dW = (col.T @ rows).T.reshape(W.shape)
+    want_dx = small.col2im(rows @ W.reshape(4, -1), x.shape, 3, 3, 1, pad, *out.shape[2:])
+    return [("direct_conv_forward", _difference(out, want_out)),
+            ("direct_conv_backward", max(_difference(dW, want_dW), _difference(dx, want_dx)))]
 
 
 class _NumpyKernels:
