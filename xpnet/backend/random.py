@@ -61,6 +61,11 @@ def use_numpy_global(on=True):
     _numpy_global = bool(on)
 
 
+def uses_numpy_global():
+    """True while host random numbers come from NumPy's global generator."""
+    return _numpy_global
+
+
 def host_rng():
     """The generator behind weights, shuffling and CPU dropout masks."""
     return _NumpyGlobal() if _numpy_global else _own_rng()

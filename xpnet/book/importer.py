@@ -46,3 +46,14 @@ def install():
     """Serve ``common`` and ``dataset`` from xpnet from now on (once)."""
     if not any(isinstance(finder, BookPackages) for finder in sys.meta_path):
         sys.meta_path.insert(0, BookPackages())
+
+
+def uninstall():
+    """Stop serving them: the next ``import common`` finds the reader's own again."""
+    sys.meta_path[:] = [f for f in sys.meta_path if not isinstance(f, BookPackages)]
+
+
+def imported():
+    """The modules of ``common`` and ``dataset`` (and their submodules) imported so far."""
+    return {name: module for name, module in sys.modules.items()
+            if name.split(".")[0] in PACKAGES}
