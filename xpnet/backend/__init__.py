@@ -11,5 +11,4 @@ from .random import seed
 
 __all__ = ["Device", "VALID_DEVICES", "VALID_DTYPES", "asnumpy", "device_of",
            "get_array_module", "get_device", "get_dtype", "gpu_report", "gpu_unavailable_reason",
-           "parse_device", "seed",
-           "set_device", "set_dtype", "to_device", "using_device", "xp"]
+           "parse_device", "seed", "set_device", "set_dtype", "to_device", "using_device", "xp"]
