@@ -1,4 +1,5 @@
-"""``xpnet-book``: run one of the book's scripts (or a reader's own) on xpnet."""
+"""``xpnet-book``: run one of the book's scripts (or a reader's own) on xpnet; notebooks go to
+``notebook``."""
 import functools
 import os
 import pickle
@@ -13,16 +14,38 @@ from .. import safe_pickle
 from .importer import install
 
 
-def build_parser():
+_VALUED = ("--seed", "--output", "--timeout")  # the options that take a value
+
+
+def _target(argv):
+    """The script or notebook ``argv`` names: its first word that is no option or option value."""
+    words = iter(argv)
+    for word in words:
+        if word in _VALUED:
+            next(words, None)
+        elif not word.startswith("-"):
+            return word
+    return None
+
+
+def build_parser(notebook=False):
     from ..cli.parser import Parser
-    p = Parser(prog="xpnet-book", description="Run a script written for the book's 'common' and "
-               "'dataset' packages (the book's own, or yours) with those packages served by "
-               "xpnet: the book's numbers, computed by xpnet's kernels. Run it where you would "
-               "run 'python SCRIPT', e.g. in the book's ch07 folder.")
+    p = Parser(prog="xpnet-book", description="Run a script or a Jupyter notebook written for the "
+               "book's 'common' and 'dataset' packages (the book's own, or yours) with those "
+               "packages served by xpnet: the book's numbers, computed by xpnet's kernels. Run it "
+               "where you would run 'python SCRIPT', e.g. in the book's ch07 folder.")
     p.add_argument("--seed", type=int, default=None,
-                   help="np.random.seed(SEED) before the script runs (default: not seeded)")
-    p.add_argument("script", help="the Python file to run")
-    p.add_argument("args", nargs="...", help="arguments for the script (its sys.argv[1:])")
+                   help="np.random.seed(SEED) before the script or the first cell runs (default: "
+                        "not seeded)")
+    p.add_argument("--output", default=None, help="notebooks: where the executed notebook goes "
+                   "(default: beside it, NAME.executed.ipynb)")
+    p.add_argument("--allow-errors", action="store_true", help="notebooks: run on past a cell "
+                   "that raises (exit 0), as Jupyter's 'Run All' would not")
+    p.add_argument("--timeout", type=float, default=None,
+                   help="notebooks: seconds a cell may run (default: no limit)")
+    p.add_argument("script", help="the Python file or the .ipynb notebook to run")
+    if not notebook:  # a script's own arguments: everything after it, options included
+        p.add_argument("args", nargs="...", help="arguments for a script (its sys.argv[1:])")
     return p
 
 
@@ -99,8 +122,15 @@ def _in_script(tb, script):
 
 def main(argv=None):
     argv = sys.argv[1:] if argv is None else list(argv)
-    if argv and not argv[0].startswith("-"):  # SCRIPT [ARGS...]: no option to parse, no argparse
-        return run("xpnet-book", run_script, argv[0], argv[1:])
-    parser = build_parser()
+    if argv and not argv[0].startswith("-") and not argv[0].endswith(".ipynb"):
+        return run("xpnet-book", run_script, argv[0], argv[1:])  # SCRIPT [ARGS...]: as python
+    target = _target(argv)
+    parser = build_parser(notebook=bool(target and target.endswith(".ipynb")))
     args = parser.parse_args(argv)
+    if args.script.endswith(".ipynb"):
+        from .notebook import execute
+        return run(parser.prog, execute, args.script, args.output, args.allow_errors,
+                   args.timeout, args.seed)
+    if args.output or args.allow_errors or args.timeout is not None:
+        parser.error("--output, --allow-errors and --timeout are for notebooks (.ipynb)")
     return run(parser.prog, run_script, args.script, args.args, args.seed)
