@@ -35,6 +35,7 @@ from .errors import DataError, XpnetError
 from .kernels import use_numba_now
 from .labels import check_labels, values_checked
 from .optimizers import get_optimizer
+from .progress import EpochBars
 
 EVAL_SEED = 20161  # the evaluation sample is the same in every run, whatever the training seed
 EVAL_CHUNK = 1000  # samples scored between two looks at should_stop
@@ -332,8 +333,12 @@ class Trainer:
         if self.schedule == "book":
             for _ in range(self.max_iter):
                 self.train_step()
-        else:
-            self.fit(on_epoch=self._report)
+        else:  # a bar per epoch (a widget in a notebook), then the epoch's line
+            bars = EpochBars(self, self._report, show=self.verbose)
+            try:
+                self.fit(on_step=bars.step, on_epoch=bars.epoch)
+            finally:
+                bars.close()
         test_acc = self.network.accuracy(self.x_test, self.t_test)
         if self.verbose:
             print("=============== Final Test Accuracy ===============")

@@ -21,7 +21,7 @@ from contextlib import nullcontext, redirect_stderr
 
 import numpy as np
 
-from .. import backend
+from .. import backend, progress
 from ..checkpoint import read_checkpoint, save_checkpoint
 from ..errors import XpnetError
 from ..files import DirectoryLock
@@ -378,17 +378,16 @@ class Session:
                        file=sys.stderr)
 
     def _open_bar(self):
-        """A progress bar for the epoch about to run (none when stderr is not a terminal)."""
-        from tqdm.auto import tqdm
+        """A progress bar for the epoch about to run (a widget in a notebook; text in a
+        terminal; none where stderr is a pipe or a file)."""
         trainer = self.trainer
         if trainer.finished or trainer.needs_evaluation:
             return
         self._epoch_start, self._steps = time.perf_counter(), 0
         self._first_loss = len(trainer.train_loss_list)
-        self.bar = tqdm(total=trainer.iter_per_epoch, initial=trainer.step_in_epoch,
-                        desc=f"epoch {trainer.current_epoch + 1}/{trainer.epochs}", unit="step",
-                        leave=False, disable=None if self.show_bar else True, file=sys.stderr,
-                        dynamic_ncols=True)
+        self.bar = progress.bar(trainer.iter_per_epoch, initial=trainer.step_in_epoch,
+                                desc=f"epoch {trainer.current_epoch + 1}/{trainer.epochs}",
+                                show=self.show_bar)
 
     def _on_step(self):
         trainer = self.trainer
