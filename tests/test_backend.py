@@ -177,3 +177,24 @@ def test_idle_threads_sleep_unless_the_user_says_otherwise(user_env, expected):
                             env=dict(env, **user_env), timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == expected
+
+
+@pytest.mark.parametrize("how", ["module", "notebook kernel"])
+def test_the_books_code_keeps_openblas_threads_waiting(how, tmp_path):
+    """xpnet-book's processes (the book's code: matrix products back to back) leave
+    OpenBLAS's thread timeout at its default; other processes that import xpnet set 4."""
+    import os
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT", "XPNET_BOOK_FACE")}
+    code = "import xpnet, os; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"
+    if how == "module":
+        (tmp_path / "script.py").write_text(code)
+        command = [sys.executable, "-m", "xpnet.book", "script.py"]
+    else:  # what xpnet-book's notebook kernels get, beside what xpnet-book itself does
+        from xpnet.book.notebook import _kernel_env
+        env.update({k: v for k, v in _kernel_env().items() if k == "XPNET_BOOK_FACE"})
+        command = [sys.executable, "-c", code]
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=tmp_path,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "None"

@@ -15,6 +15,7 @@ import sys
 import tempfile
 import time
 
+from .._threads import BOOK_FACE
 from ..errors import XpnetError
 from ..files import atomic_write
 
@@ -68,8 +69,9 @@ def _kernel_manager(sockets):
 
 def _kernel_env():
     """The kernel's environment: this one, less a MPLBACKEND that would keep plots out of
-    the notebook (ipykernel then picks its inline backend, as Jupyter and Colab do)."""
-    env = dict(os.environ)
+    the notebook (ipykernel then picks its inline backend, as Jupyter and Colab do), and
+    marked as running the book's code (thread settings: see xpnet/_threads.py)."""
+    env = dict(os.environ, **{BOOK_FACE: "1"})
     env.pop("MPLBACKEND", None)
     return env
 
