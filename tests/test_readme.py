@@ -1,5 +1,7 @@
 """README says only what is true: its Python blocks run, their `prints:` comments come out,
-its commands are the ones CI runs, and every option it names exists."""
+its commands are the ones CI runs, and every option it names exists. The same holds for
+the Korean quick start (README.ko.md) and for the pages under docs/ (measurements.md, a
+dated history, names what the commands had then)."""
 import os
 import re
 import subprocess
@@ -9,8 +11,20 @@ import pytest
 
 from helpers import ROOT
 
-README = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
-PYTHON_BLOCKS = re.findall(r"```python\n(.*?)```", README, re.S)
+
+
+def read(name):
+    with open(os.path.join(ROOT, name), encoding="utf-8") as f:
+        return f.read()
+
+
+README = read("README.md")
+KOREAN = read("README.ko.md")
+DOCS = {name: read(os.path.join("docs", name)) for name in sorted(os.listdir(os.path.join(ROOT, "docs")))
+        if name.endswith(".md") and name != "measurements.md"}
+PAGES = {"README.md": README, "README.ko.md": KOREAN, **{"docs/" + n: t for n, t in DOCS.items()}}
+PYTHON_BLOCKS = [block for text in PAGES.values()
+                 for block in re.findall(r"```python\n(.*?)```", text, re.S)]
 
 
 @pytest.mark.parametrize("block", PYTHON_BLOCKS,
@@ -28,13 +42,22 @@ def test_python_blocks_run_and_print_what_they_say(block, tmp_path, data_dir):
         position = found + len(expected.strip())
 
 
-def test_the_quick_start_test_command_is_the_one_ci_runs():
+@pytest.mark.parametrize("page", ["README.md", "README.ko.md"])
+def test_the_quick_start_test_command_is_the_one_ci_runs(page):
     command = ("python3 -m venv .venv && .venv/bin/pip install -q '.[test]' && "
                ".venv/bin/python -m pytest -q")
-    assert command in README
-    assert command in open(os.path.join(ROOT, ".ci", "run")).read()
+    assert command in PAGES[page]
+    assert command in read(os.path.join(".ci", "run"))
     assert ("python3 -m venv .venv && .venv/bin/pip install -q '.[plot]' && "
-            ".venv/bin/python train.py") in README
+            ".venv/bin/python train.py") in PAGES[page]
+
+
+def test_readme_is_a_first_page_and_links_only_to_what_exists():
+    assert len(README.encode()) <= 12 * 1024, "README.md: at most 12 KB; details go under docs/"
+    for page, text in PAGES.items():
+        folder = os.path.dirname(os.path.join(ROOT, page))
+        for target in re.findall(r"\]\(([^)#:]+)(?:#[^)]*)?\)", text):
+            assert os.path.exists(os.path.join(folder, target)), f"{page} links to {target}"
 
 
 def test_every_option_named_exists():
@@ -43,15 +66,15 @@ def test_every_option_named_exists():
                    "xpnet.doctor"):
         helps += subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
                                 text=True, cwd=ROOT).stdout
-    named = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", README))
+    named = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", "".join(PAGES.values())))
     named -= {"--benchmark-enable"}  # pytest-benchmark's, passed through by the report
     missing = sorted(option for option in named if option not in helps)
     assert not missing, f"README names options no command has: {missing}"
 
 
 def test_the_mpi_example_is_the_tested_program():
-    """README's ```py block is, line for line, what tests/mpi_programs/own_loop.py runs."""
-    block = re.search(r"```py\n(.*?)```", README, re.S).group(1)
+    """docs/mpi.md's ```py block is, line for line, what tests/mpi_programs/own_loop.py runs."""
+    block = re.search(r"```py\n(.*?)```", DOCS["mpi.md"], re.S).group(1)
     program = open(os.path.join(ROOT, "tests", "mpi_programs", "own_loop.py")).read()
     program = program.split("these lines are its lines):\n")[1].split("# (end of README")[0]
 

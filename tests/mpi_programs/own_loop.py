@@ -1,4 +1,4 @@
-"""README's example of a loop of one's own, run by tests/test_distributed.py under mpiexec -n 2.
+"""docs/mpi.md's example of a loop of one's own, run by tests/test_distributed.py under mpiexec -n 2.
 
 ``python own_loop.py OUT.npz``: 3 steps of TwoLayerNet, each rank on mini-batches of 5
 from its half of 40 samples; rank 0 writes the parameters. ``reference()`` is the same
@@ -12,7 +12,7 @@ import numpy as np
 from xpnet.models import TwoLayerNet
 from xpnet.optimizers import Adam
 
-STEPS, LOCAL = 3, 5  # README's example takes mini-batches of 5
+STEPS, LOCAL = 3, 5  # docs/mpi.md's example takes mini-batches of 5
 
 
 def data():
@@ -35,7 +35,7 @@ if __name__ == "__main__":
     xpnet.set_dtype("float64")
     x_train, t_train = data()
     steps = STEPS
-    # README's example (tests/test_readme.py checks that these lines are its lines):
+    # docs/mpi.md's example (tests/test_readme.py checks that these lines are its lines):
     from xpnet import distributed
 
     comm = distributed.create_communicator()      # all ranks of mpiexec
