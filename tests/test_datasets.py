@@ -1,18 +1,24 @@
-"""Dataset loading: the IDX parser, checksums, the search order, downloads, offline fallback."""
+"""Dataset loading: the IDX parser, checksums, the search order, downloads, offline fallback;
+CIFAR-10's archive and .npz datasets of one's own."""
 import dataclasses
 import gzip
 import hashlib
 import http.server
+import io
 import os
+import pickle
 import shutil
 import struct
+import tarfile
 import threading
 
 import numpy as np
 import pytest
 
-from xpnet.datasets import load_fashion_mnist, load_mnist, parse_idx, read_idx
-from xpnet.datasets import sources
+from xpnet.datasets import (load_cifar10, load_fashion_mnist, load_mnist, load_npz, parse_idx,
+                            read_idx)
+from xpnet.datasets import cifar10, sources
+from xpnet.datasets.arrays import num_classes as arrays_num_classes
 from xpnet.datasets.mnist import FASHION_MNIST, MNIST
 from xpnet.datasets.sources import DataFile, Dataset
 from xpnet.errors import DataError
@@ -282,3 +288,168 @@ def test_book_weights_are_downloaded_checked_and_cached(server, tmp_path, data_d
     assert open(path, "rb").read() == original
     assert handler.hits == ["/bad/sample_weight.pkl", "/ch03/sample_weight.pkl"]
     assert weights.book_weights("sample_weight.pkl", download_ok=False) == path  # cached
+
+
+# --- CIFAR-10: tiny archives in the official format -------------------------------------
+
+class _Python2Pickler(pickle._Pickler):
+    """Writes bytes as Python 2 strings (BINSTRING), as the CIFAR-10 batches were written."""
+
+    dispatch = pickle._Pickler.dispatch.copy()
+
+    def _save_str(self, obj):
+        if len(obj) < 256:
+            self.write(pickle.SHORT_BINSTRING + bytes([len(obj)]) + obj)
+        else:
+            self.write(pickle.BINSTRING + struct.pack("<i", len(obj)) + obj)
+        self.memoize(obj)
+
+    dispatch[bytes] = _save_str
+
+
+def _python2_pickle(value):
+    out = io.BytesIO()
+    _Python2Pickler(out, protocol=2).dump(value)
+    return out.getvalue()
+
+
+def _cifar_archive(path, per_batch=4, change=None):
+    """A cifar-10-python.tar.gz of 5 + 1 batches of ``per_batch`` images; returns the labels.
+
+    ``change(name, batch)`` may alter a batch (a dict) or return raw bytes to store instead.
+    """
+    rng = np.random.default_rng(0)
+    labels = {}
+    with tarfile.open(path, "w:gz") as archive:
+        for name in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]:
+            t = rng.integers(0, 10, per_batch)
+            data = rng.integers(0, 256, (per_batch, 3072)).astype(np.uint8)
+            data[0, 1024 + 32 * 2 + 5] = 200  # image 0: green channel, row 2, column 5
+            batch = {b"batch_label": b"tiny " + name.encode(), b"labels": [int(v) for v in t],
+                     b"data": data, b"filenames": [b"x.png"] * per_batch}
+            content = change(name, batch) if change else None
+            content = content or _python2_pickle(batch)
+            member = tarfile.TarInfo("cifar-10-batches-py/" + name)
+            member.size = len(content)
+            archive.addfile(member, io.BytesIO(content))
+            labels[name] = t
+    return labels
+
+
+@pytest.fixture
+def cifar(tmp_path, monkeypatch):
+    """Make a tiny archive in a data directory and accept its checksum; returns its maker."""
+    def make(**options):
+        folder = tmp_path / "data"
+        folder.mkdir(exist_ok=True)
+        path = folder / "cifar-10-python.tar.gz"
+        labels = _cifar_archive(path, **options)
+        digest = hashlib.sha256(path.read_bytes()).hexdigest()
+        files = {"archive": dataclasses.replace(cifar10.CIFAR10.files["archive"], sha256=digest)}
+        monkeypatch.setattr(cifar10, "CIFAR10", dataclasses.replace(cifar10.CIFAR10, files=files))
+        monkeypatch.setenv("XPNET_DATA_DIR", str(folder))
+        return path, labels
+    return make
+
+
+def test_cifar10_is_read_from_the_official_archive_format(cifar):
+    _, labels = cifar()
+    (x_train, t_train), (x_test, t_test) = load_cifar10()
+    assert x_train.shape == (20, 3, 32, 32) and x_test.shape == (4, 3, 32, 32)
+    assert x_train.dtype == np.float32 and 0 <= x_train.min() and x_train.max() <= 1
+    assert x_train[0, 1, 2, 5] == np.float32(200 / 255)  # channels first, rows of 32
+    np.testing.assert_array_equal(t_train, np.concatenate(
+        [labels[f"data_batch_{i}"] for i in range(1, 6)]))
+    np.testing.assert_array_equal(t_test, labels["test_batch"])
+    (x, t), _ = load_cifar10(normalize=False, flatten=True, one_hot_label=True)
+    assert x.dtype == np.uint8 and x.shape == (20, 3072) and t.shape == (20, 10)
+
+
+def test_a_cifar10_archive_that_is_not_the_original_is_refused(cifar, monkeypatch):
+    path, _ = cifar()
+    monkeypatch.setattr(cifar10, "CIFAR10", dataclasses.replace(
+        cifar10.CIFAR10, files={"archive": DataFile("cifar-10-python.tar.gz", "0" * 64, raw=True)}))
+    with pytest.raises(DataError, match=f"{path}: the file is corrupt or not the original"):
+        load_cifar10()
+
+
+def test_a_cifar10_pickle_that_names_a_function_is_refused(cifar):
+    evil = pickle.dumps({"data": os.system}, protocol=2)
+    path, _ = cifar(change=lambda name, batch: evil if name == "data_batch_3" else None)
+    with pytest.raises(DataError, match=f"{path}, cifar-10-batches-py/data_batch_3: refused to "
+                                        "load posix.system"):
+        load_cifar10()
+
+
+def test_a_cifar10_label_out_of_range_names_the_batch_and_index(cifar):
+    def bad_label(name, batch):
+        if name == "test_batch":
+            batch[b"labels"][2] = 10
+    path, _ = cifar(change=bad_label)
+    with pytest.raises(DataError, match=r"test_batch: label 10 at index 2 is not a class 0-9"):
+        load_cifar10()
+
+
+def test_cifar10_downloads_verify_the_archive_as_served_and_cache_it(server, tmp_path,
+                                                                    monkeypatch):
+    url, handler = server
+    archive = tmp_path / "served.tar.gz"
+    _cifar_archive(archive)
+    body = archive.read_bytes()
+    handler.routes["/kriz/cifar-10-python.tar.gz"] = [(200, body)]
+    files = {"archive": DataFile("cifar-10-python.tar.gz", hashlib.sha256(body).hexdigest(),
+                                 raw=True)}
+    monkeypatch.setattr(cifar10, "CIFAR10", dataclasses.replace(
+        cifar10.CIFAR10, files=files, mirrors=(url + "/kriz/",)))
+    (x_train, _), _ = load_cifar10()
+    assert len(x_train) == 20
+    assert (tmp_path / "cache" / "cifar-10" / "cifar-10-python.tar.gz").read_bytes() == body
+    load_cifar10()
+    assert handler.hits == ["/kriz/cifar-10-python.tar.gz"]  # the second time, from the cache
+
+
+def test_cifar10_offline_without_the_archive_says_where_to_get_it(monkeypatch):
+    with pytest.raises(DataError, match="cifar-10 is not available: .*downloads are off. "
+                                        "Download cifar-10-python.tar.gz"):
+        load_cifar10(download=False)
+
+
+# --- .npz datasets of one's own -----------------------------------------------------------
+
+def _npz(path, **changes):
+    rng = np.random.default_rng(0)
+    arrays = {"x_train": rng.integers(0, 256, (12, 2, 5, 5)).astype(np.uint8),
+              "t_train": rng.integers(0, 4, 12), "x_test": rng.integers(0, 256, (6, 2, 5, 5)),
+              "t_test": rng.integers(0, 4, 6)}
+    arrays.update(changes)
+    np.savez(path, **{k: v for k, v in arrays.items() if v is not None})
+    return arrays
+
+
+def test_an_npz_dataset_gives_its_own_shapes_and_classes(tmp_path):
+    arrays = _npz(tmp_path / "mine.npz", t_test=np.eye(7)[[0, 6, 1, 2, 3, 3]])
+    (x_train, t_train), (x_test, t_test) = load_npz(tmp_path / "mine.npz")
+    assert x_train.shape == (12, 2, 5, 5) and x_train.dtype == np.float32
+    np.testing.assert_allclose(x_train, arrays["x_train"] / 255.0, rtol=1e-6)
+    assert list(t_test) == [0, 6, 1, 2, 3, 3] and t_train.dtype == np.int64
+    assert arrays_num_classes(t_train, t_test) == 7
+
+
+@pytest.mark.parametrize("changes, says", [
+    ({"t_test": None}, r"missing t_test \(an .npz dataset holds x_train, t_train, x_test, t_test"),
+    ({"t_train": np.array([0, 1, -1, 2] * 3)}, r"t_train label -1 at index 2 is negative"),
+    ({"t_train": np.arange(11)}, r"t_train has shape \(11,\); x_train has 12 samples"),
+    ({"t_test": np.array([0, 1, 2.5, 1, 0, 0])}, r"t_test label 2.5 at index 2 is not a class id"),
+    ({"x_test": np.zeros((6, 3, 5, 5))}, r"x_train's samples are \(2, 5, 5\), x_test's \(3, 5, 5\)"),
+    ({"x_train": np.full((12, 2, 5, 5), np.nan)}, r"x_train holds NaN or infinity \(sample 0\)"),
+    ({"x_train": np.array([object()] * 12)}, r"not a readable .npz of arrays"),
+])
+def test_a_bad_npz_dataset_names_the_file_and_what_is_wrong(tmp_path, changes, says):
+    path = tmp_path / "bad.npz"
+    if "x_train" in changes and changes["x_train"].dtype == object:
+        np.savez(path, x_train=changes["x_train"], t_train=np.zeros(12, int),
+                 x_test=np.zeros((6, 2)), t_test=np.zeros(6, int))
+    else:
+        _npz(path, **changes)
+    with pytest.raises(DataError, match=f"{path}: {says}"):
+        load_npz(path)

@@ -71,6 +71,8 @@ class _ArrayBuilder:
         if not isinstance(state, tuple) or len(state) != 5:
             _refuse("refused an array state that is not (version, shape, dtype, order, data)")
         _, shape, dtype, fortran, data = state
+        if isinstance(data, str):  # a Python 2 pickle read with encoding="latin1" (CIFAR-10's)
+            data = data.encode("latin1")
         self.array = _array(data, _dtype_of(dtype), shape, bool(fortran))
 
 
@@ -130,6 +132,7 @@ def finished(value):
     return value
 
 
-def loads(data):
-    """Unpickle ``data`` (bytes) through RestrictedUnpickler."""
-    return finished(RestrictedUnpickler(io.BytesIO(data)).load())
+def loads(data, encoding="ASCII"):
+    """Unpickle ``data`` (bytes) through RestrictedUnpickler; ``encoding="latin1"`` reads
+    Python 2 pickles (their byte strings become text, their arrays' bytes stay bytes)."""
+    return finished(RestrictedUnpickler(io.BytesIO(data), encoding=encoding).load())

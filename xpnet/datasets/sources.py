@@ -4,7 +4,8 @@ Order of search for each file: the data directory (``data_dir`` argument or
 XPNET_DATA_DIR), the per-user cache, directories the system installed (e.g.
 Debian's dataset-fashion-mnist), then a download from the mirrors into the
 cache. Checksums are of the decompressed IDX bytes, so a re-compressed copy
-(as Debian ships) passes and a corrupt or altered one never does.
+(as Debian ships) passes and a corrupt or altered one never does; an archive
+(CIFAR-10's) is checked as the file its publisher serves (``DataFile.raw``).
 """
 import hashlib
 import os
@@ -22,6 +23,7 @@ class DataFile:
     name: str      # file name as the mirrors serve it (gzip)
     sha256: str    # SHA-256 of the decompressed content
     also: tuple = ()  # other accepted SHA-256s (another release of the same file)
+    raw: bool = False  # the SHA-256 is of the file as served, not of its decompressed content
 
     def accepts(self, digest):
         return digest == self.sha256 or digest in self.also
@@ -62,12 +64,13 @@ def cache_dir():
 
 
 class ContentHasher:
-    """SHA-256 of a file's content, decompressed first when it is gzip, fed chunk by chunk."""
+    """SHA-256 of a file's content, decompressed first when it is gzip (unless ``raw``), fed
+    chunk by chunk."""
 
-    def __init__(self):
+    def __init__(self, raw=False):
         self._sha = hashlib.sha256()
         self._inflate = None
-        self._started = False
+        self._started = raw  # raw: never look for gzip
 
     def update(self, chunk):
         if not self._started:
@@ -82,9 +85,10 @@ class ContentHasher:
         return self._sha.hexdigest()
 
 
-def content_sha256(path):
-    """SHA-256 of a file's content (decompressed when gzip); DataError when the gzip is corrupt."""
-    hasher = ContentHasher()
+def content_sha256(path, raw=False):
+    """SHA-256 of a file's content (decompressed when gzip, unless ``raw``); DataError when the
+    gzip is corrupt."""
+    hasher = ContentHasher(raw)
     try:
         with open(path, "rb") as f:
             while chunk := f.read(1 << 20):
@@ -97,7 +101,7 @@ def content_sha256(path):
 def verified(path, datafile, remedy="replace it with the original file or remove it"):
     """``path`` if its content has the expected checksum; else DataError (it is never used)."""
     try:
-        digest = content_sha256(path)
+        digest = content_sha256(path, datafile.raw)
     except DataError as e:
         raise DataError(f"{e}; {remedy}") from None
     except OSError as e:
@@ -108,10 +112,12 @@ def verified(path, datafile, remedy="replace it with the original file or remove
     return path
 
 
-def _candidates(dataset, filename, directory):
-    stem = filename[:-3] if filename.endswith(".gz") else filename
+def _candidates(dataset, datafile, directory):
+    names = [datafile.name]
+    if datafile.name.endswith(".gz") and not datafile.raw:  # its content, uncompressed, will do
+        names.append(datafile.name[:-3])
     for folder in (os.path.join(directory, dataset.name), directory):
-        for name in (filename, stem):
+        for name in names:
             yield os.path.join(folder, name)
 
 
@@ -120,7 +126,7 @@ def find_local(dataset, role, directory=None):
     datafile = dataset.files[role]
     places = [d for d in (data_dir(directory), cache_dir()) if d] + list(dataset.system_dirs)
     for place in places:
-        for path in _candidates(dataset, datafile.name, place):
+        for path in _candidates(dataset, datafile, place):
             if os.path.isfile(path):
                 remedy = ("delete it and it will be downloaded again" if place == cache_dir()
                           else "replace it with the original file or remove it")
@@ -181,7 +187,7 @@ def _fetch(url, target, datafile, timeout, progress):
     request = urllib.request.Request(url, headers={"User-Agent": "xpnet"})
     with urllib.request.urlopen(request, timeout=timeout) as response:
         total = int(response.headers.get("Content-Length") or 0) or None
-        hasher = ContentHasher()
+        hasher = ContentHasher(datafile.raw)
         with _progress_bar(datafile.name, total, progress) as bar, atomic_write(target) as out:
             while chunk := response.read(1 << 16):
                 out.write(chunk)
