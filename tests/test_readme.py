@@ -66,6 +66,8 @@ def test_every_option_named_exists():
                    "xpnet.doctor"):
         helps += subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
                                 text=True, cwd=ROOT).stdout
+    helps += subprocess.run([sys.executable, os.path.join("bench", "book_speed.py"), "--help"],
+                            capture_output=True, text=True, cwd=ROOT).stdout
     named = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", "".join(PAGES.values())))
     named -= {"--benchmark-enable"}  # pytest-benchmark's, passed through by the report
     missing = sorted(option for option in named if option not in helps)
