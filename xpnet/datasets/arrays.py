@@ -6,7 +6,6 @@ training, and a bad file is an error naming the file and the key or label at
 fault. The file is read without unpickling (``allow_pickle=False``).
 """
 import os
-import zipfile
 
 import numpy as np
 
@@ -38,6 +37,7 @@ def num_classes(*label_arrays):
 
 
 def _read(path):
+    import zipfile  # here: the book face's start-up imports only what a run uses
     if not os.path.isfile(path):
         raise DataError(f"{path}: no such file")
     try:

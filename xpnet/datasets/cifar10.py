@@ -7,7 +7,6 @@ nothing extracted, through xpnet's restricted unpickler, which builds arrays and
 plain containers and refuses anything else a pickle could name.
 """
 import pickle
-import tarfile
 
 import numpy as np
 
@@ -47,6 +46,7 @@ def archive_path(data_dir=None, download_ok=True):
 
 def read_batches(path, members):
     """(images uint8 (N, 3, 32, 32), labels int64 (N,)) of the archive's ``members``, joined."""
+    import tarfile  # here: importing xpnet.datasets stays cheap for MNIST's users
     images, labels = [], []
     try:
         with tarfile.open(path, "r:gz") as archive:
