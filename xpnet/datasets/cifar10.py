@@ -35,13 +35,14 @@ def archive_path(data_dir=None, download_ok=True):
     path = find_local(CIFAR10, "archive", data_dir)
     if path is not None:
         return path
-    try:
-        if not download_ok:
-            raise DownloadError("cifar-10-python.tar.gz is not in the data directory or the "
-                                "cache, and downloads are off")
-        return download(CIFAR10, "archive")
-    except DownloadError as e:
-        raise DataError(f"cifar-10 is not available: {e}. {CIFAR10.hint}") from None
+    reason = ("cifar-10-python.tar.gz is not in the data directory or the cache, and downloads "
+              "are off")
+    if download_ok:
+        try:
+            return download(CIFAR10, "archive")
+        except DownloadError as e:
+            reason = str(e)
+    raise DataError(f"cifar-10 is not available: {reason}. {CIFAR10.hint}")
 
 
 def read_batches(path, members):

@@ -21,7 +21,7 @@ from ..files import atomic_write
 @dataclass(frozen=True)
 class DataFile:
     name: str      # file name as the mirrors serve it (gzip)
-    sha256: str    # SHA-256 of the decompressed content
+    sha256: str    # SHA-256 of the decompressed content (of the file itself when ``raw``)
     also: tuple = ()  # other accepted SHA-256s (another release of the same file)
     raw: bool = False  # the SHA-256 is of the file as served, not of its decompressed content
 

@@ -40,9 +40,20 @@ class Spec:
     def output_shape(self, shape):
         return shape
 
-    def build(self, shape, params):
-        """The layer for an input of ``shape`` (one sample's); ``params``: its new arrays."""
+    def build(self, params):
+        """The layer, holding ``params`` (its new arrays, by attribute: W, b, gamma, beta)."""
         raise NotImplementedError
+
+
+def _window_output(shape, size, stride, pad, misfit):
+    """(H, W) out of a size x size window moved over images ``shape`` (C, H, W); where nothing
+    is left, ValueError saying ``misfit`` with the images' HxW in its ``{}``."""
+    if len(shape) != 3:
+        raise ValueError(f"expects images (C, H, W), gets {shape}")
+    h, w = (output_size(n, size, stride, pad) for n in shape[1:])
+    if h < 1 or w < 1:
+        raise ValueError(misfit.format(f"{shape[1]}x{shape[2]}"))
+    return h, w
 
 
 class _Conv(Spec):
@@ -52,12 +63,9 @@ class _Conv(Spec):
         self.filters, self.size, self.stride, self.pad = filters, size, stride, pad
 
     def output_shape(self, shape):
-        if len(shape) != 3:
-            raise ValueError(f"expects images (C, H, W), gets {shape}")
-        h, w = (output_size(n, self.size, self.stride, self.pad) for n in shape[1:])
-        if h < 1 or w < 1:
-            raise ValueError(f"a {self.size}x{self.size} filter with pad {self.pad} does not fit "
-                             f"{shape[1]}x{shape[2]} images")
+        h, w = _window_output(shape, self.size, self.stride, self.pad,
+                              f"a {self.size}x{self.size} filter with pad {self.pad} does not fit "
+                              "{} images")
         return (self.filters, h, w)
 
     def fan_in(self, shape):
@@ -66,7 +74,7 @@ class _Conv(Spec):
     def weight_shape(self, shape):
         return (self.filters, shape[0], self.size, self.size), self.filters
 
-    def build(self, shape, params):
+    def build(self, params):
         return Convolution(params["W"], params["b"], self.stride, self.pad)
 
 
@@ -85,7 +93,7 @@ class _Affine(Spec):
     def weight_shape(self, shape):
         return (math.prod(shape), self.units), self.units
 
-    def build(self, shape, params):
+    def build(self, params):
         return Affine(params["W"], params["b"])
 
 
@@ -93,7 +101,7 @@ class _Activation(Spec):
     def __init__(self, kind, layer):
         self.kind, self.activation, self._layer = kind, kind.lower(), layer
 
-    def build(self, shape, params):
+    def build(self, params):
         return self._layer()
 
 
@@ -104,22 +112,18 @@ class _Pool(Spec):
         self.size, self.stride, self.pad = size, stride or size, pad
 
     def output_shape(self, shape):
-        if len(shape) != 3:
-            raise ValueError(f"expects images (C, H, W), gets {shape}")
-        h, w = (output_size(n, self.size, self.stride, self.pad) for n in shape[1:])
-        if h < 1 or w < 1:
-            raise ValueError(f"a {self.size}x{self.size} window does not fit {shape[1]}x{shape[2]} "
-                             f"maps")
+        h, w = _window_output(shape, self.size, self.stride, self.pad,
+                              f"a {self.size}x{self.size} window does not fit {{}} maps")
         return (shape[0], h, w)
 
-    def build(self, shape, params):
+    def build(self, params):
         return Pooling(self.size, self.size, self.stride, self.pad)
 
 
 class _BatchNorm(Spec):
     kind = "BatchNorm"
 
-    def build(self, shape, params):
+    def build(self, params):
         return BatchNormalization(params["gamma"], params["beta"])
 
 
@@ -129,7 +133,7 @@ class _Dropout(Spec):
     def __init__(self, ratio, inverted):
         self.ratio, self.inverted = ratio, inverted
 
-    def build(self, shape, params):
+    def build(self, params):
         return Dropout(self.ratio, inverted=self.inverted)
 
 
@@ -139,7 +143,7 @@ class _Flatten(Spec):
     def output_shape(self, shape):
         return (math.prod(shape),)
 
-    def build(self, shape, params):
+    def build(self, params):
         return Flatten()
 
 
@@ -151,7 +155,7 @@ class _GlobalAvgPool(Spec):
             raise ValueError(f"expects maps (C, H, W), gets {shape}")
         return (shape[0],)
 
-    def build(self, shape, params):
+    def build(self, params):
         return GlobalAveragePooling()
 
 
@@ -217,7 +221,7 @@ class Sequential(Network):
             except ValueError as e:
                 raise ShapeError(f"Sequential: layer {position + 1} ({name}) {e}") from None
             arrays = self._arrays(spec, specs, position, shape, weight_init_std, slots, name)
-            self.layers[name] = spec.build(shape, arrays)
+            self.layers[name] = spec.build(arrays)
             shape = out
         self.output_shape = shape
         self.last_layer = SoftmaxWithLoss()
