@@ -99,3 +99,19 @@ def test_gpu_layout_relu_and_adam_helpers_equal_the_cpu_ones(gpu_on_cpu, gpu):
     cpu.adam_update(*theirs, 0.01, 0.9, 0.999, 1e-7)
     for a, b in zip(mine, theirs):
         np.testing.assert_array_equal(asnumpy(a), b)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_gpu_batch_norm_equals_the_cpu_kernels(gpu_on_cpu, dtype):
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal((6, 5, 9, 7)) * 2 + 1).astype(dtype)
+    dout = rng.standard_normal(x.shape).astype(dtype)
+    gamma, beta = (rng.standard_normal(5) + 1).astype(dtype), rng.standard_normal(5).astype(dtype)
+    tol = 1e-12 if dtype == np.float64 else 2e-5
+    forward = gpu_on_cpu.batch_norm_forward(x, gamma, beta, 1e-6)
+    for got, want in zip(forward, cpu.batch_norm_forward(x, gamma, beta, 1e-6)):
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol)
+    mean, inv_std = forward[1], forward[3]
+    backward = gpu_on_cpu.batch_norm_backward(dout, x, mean, inv_std, gamma)
+    for got, want in zip(backward, cpu.batch_norm_backward(dout, x, mean, inv_std, gamma)):
+        np.testing.assert_allclose(got, want, rtol=tol, atol=tol * 10)

@@ -386,3 +386,26 @@ def test_errors_name_layer_and_shapes():
         Relu().forward(np.array(["a"]))
     with pytest.raises(ShapeError, match=r"BatchNormalization: input of shape \(2, 5\) does not fit gamma"):
         BatchNormalization(np.ones(4), np.zeros(4)).forward(np.zeros((2, 5)))
+
+
+@pytest.mark.parametrize("dtype, tol", [(np.float64, 1e-12), (np.float32, 2e-5)])
+def test_batch_norm_per_channel_kernels_equal_the_books_formulas(rng, dtype, tol):
+    """The NCHW kernels (Numba for large inputs, expressions for small ones and the GPU) against
+    the book's row formulation of the same normalization, values and gradients."""
+    from xpnet.kernels import cpu, small
+    x = (rng.standard_normal((16, 4, 32, 32)) * 3 + 1).astype(dtype)
+    dout = rng.standard_normal(x.shape).astype(dtype)
+    gamma, beta = (rng.standard_normal(4) + 1).astype(dtype), rng.standard_normal(4).astype(dtype)
+    rows = BatchNormalization(gamma.copy(), beta.copy())  # the book's: (N*H*W, C) rows
+    expected = rows.forward(x.transpose(0, 2, 3, 1).reshape(-1, 4)).reshape(16, 32, 32, 4)
+    dx_rows = rows.backward(dout.transpose(0, 2, 3, 1).reshape(-1, 4)).reshape(16, 32, 32, 4)
+    for kernels in (cpu, small):
+        out, mean, var, inv_std = kernels.batch_norm_forward(x, gamma, beta, 10e-7)
+        dx, dgamma, dbeta = kernels.batch_norm_backward(dout, x, mean, inv_std, gamma)
+        np.testing.assert_allclose(out, expected.transpose(0, 3, 1, 2), rtol=tol, atol=tol)
+        np.testing.assert_allclose(dx, dx_rows.transpose(0, 3, 1, 2), rtol=tol, atol=tol)
+        np.testing.assert_allclose(dgamma, rows.dgamma, rtol=tol, atol=tol * 100)
+        np.testing.assert_allclose(dbeta, rows.dbeta, rtol=tol, atol=tol * 100)
+    layer = BatchNormalization(gamma.copy(), beta.copy(), momentum=0.5)
+    layer.forward(x)
+    np.testing.assert_allclose(layer.running_var, 0.5 * x.var(axis=(0, 2, 3)), rtol=tol)

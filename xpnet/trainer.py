@@ -34,7 +34,7 @@ from .backend import asnumpy, device_of, get_array_module, random
 from .errors import DataError, XpnetError
 from .kernels import use_numba_now
 from .labels import check_labels, values_checked
-from .optimizers import get_optimizer
+from .optimizers import Optimizer, get_optimizer
 from .progress import EpochBars
 
 EVAL_SEED = 20161  # the evaluation sample is the same in every run, whatever the training seed
@@ -53,16 +53,19 @@ SCHEDULES = ("book", "epochs")
 class Trainer:
     """Train ``network`` on (x_train, t_train), scoring train and test accuracy once per epoch.
 
-    The book's arguments, plus ``schedule`` (see the module) and
-    ``sync_every``. ``evaluate_sample_num_per_epoch`` limits the accuracies
-    scored per epoch to that many samples (None: all). History:
+    The book's arguments (``optimizer`` may also be an optimizer made
+    beforehand, e.g. with a learning-rate schedule), plus ``schedule`` (see the
+    module), ``sync_every`` and ``augment`` (applied to each training
+    mini-batch of the epochs schedule: ``xpnet.augment.Augment``).
+    ``evaluate_sample_num_per_epoch`` limits the accuracies scored per epoch
+    to that many samples (None: all). History:
     ``train_loss_list`` (per step), ``train_acc_list`` and ``test_acc_list``
     (per epoch).
     """
 
     def __init__(self, network, x_train, t_train, x_test, t_test, epochs=20, mini_batch_size=100,
                  optimizer="SGD", optimizer_param=None, evaluate_sample_num_per_epoch=None,
-                 verbose=True, schedule="book", sync_every=20, comm=None):
+                 verbose=True, schedule="book", sync_every=20, comm=None, augment=None):
         if schedule not in SCHEDULES:
             raise ValueError(f"Trainer: schedule must be one of {SCHEDULES}, got {schedule!r}")
         if comm is not None and schedule != "epochs":
@@ -73,7 +76,7 @@ class Trainer:
         if evaluate_sample_num_per_epoch is not None and evaluate_sample_num_per_epoch < 1:
             raise ValueError(f"Trainer: evaluate_sample_num_per_epoch must be >= 1 or None, got "
                              f"{evaluate_sample_num_per_epoch}")
-        self.network = network
+        self.network, self.augment = network, augment  # augment: e.g. xpnet.augment.Augment
         self.schedule = schedule
         self.comm = comm
         if comm is not None:
@@ -87,7 +90,8 @@ class Trainer:
         self.t_test = _checked_split(self.x_test, device.send(t_test), classes, "test")
         self.epochs = epochs
         self.batch_size = mini_batch_size
-        self.optimizer = get_optimizer(optimizer, **(optimizer_param or {"lr": 0.01}))
+        self.optimizer = optimizer if isinstance(optimizer, Optimizer) else get_optimizer(
+            optimizer, **(optimizer_param or {"lr": 0.01}))  # a name, as in the book, or one made
         self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
         self.verbose = verbose
         self.sync_every = sync_every
@@ -152,6 +156,7 @@ class Trainer:
     def _gradient(self, index):
         """(gradients, loss) of the network on the training samples ``index``."""
         x, t = self.x_train[index], self.t_train[index]
+        x = self.augment(x) if self.augment else x
         with values_checked():  # __init__ checked every label: none is read back (a GPU sync)
             grads = self.network.gradient(x, t)
         loss = getattr(self.network, "last_loss", None)  # xpnet's networks keep it

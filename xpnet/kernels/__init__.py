@@ -1,4 +1,5 @@
-"""The hot path's kernels (convolution, pooling, ReLU, Adam): one public function each, any device.
+"""The hot path's kernels (convolution, pooling, batch normalization, ReLU, Adam, augmentation):
+one public function each, any device.
 
 Each function checks its arguments, looks at its input's device once, and
 calls the Numba implementation (CPU, ``cpu.py``), NumPy code for small CPU
@@ -240,6 +241,45 @@ def maxpool_backward(dout, arg_max, input_shape, pool_h, pool_w, stride=1, pad=0
         dout, arg_max, tuple(input_shape), pool_h, pool_w, stride, pad)
 
 
+def crop_flip(x, offset_y, offset_x, flip, pad):
+    """Images (N, C, H, W), each padded with ``pad`` zeros, cut at its own offset to H x W and
+    mirrored left-right where asked: a new array, the augmentation's one pass.
+
+    Image n's pixel (y, j) is the padded image's (y + offset_y[n], j' + offset_x[n]),
+    j' = W-1-j where ``flip[n]`` is nonzero, else j. The offsets (in [0, 2*pad]) and
+    flags are int32 arrays of N on the images' device.
+    """
+    _check_float("crop_flip", x)
+    if x.ndim != 4:
+        raise ShapeError(f"crop_flip: expected (N, C, H, W) images, got shape {tuple(x.shape)}")
+    for name, array in (("offset_y", offset_y), ("offset_x", offset_x), ("flip", flip)):
+        if tuple(array.shape) != x.shape[:1] or array.dtype != numpy.int32:
+            raise ShapeError(f"crop_flip: {name} must be int32 of shape ({x.shape[0]},), got "
+                             f"{array.dtype} {tuple(array.shape)}")
+    return _implementation(x).crop_flip(x, offset_y, offset_x, flip, int(pad))
+
+
+def batch_norm_forward(x, gamma, beta, eps):
+    """Batch normalization of (N, C, H, W) per channel, in training mode, without leaving NCHW
+    order: (out, mean, var, inv_std), the last three per channel (var: the biased variance,
+    the book's). One parallel pass per statistic over each channel's planes on the CPU."""
+    _check_float("batch_norm_forward", x)
+    if x.ndim != 4 or tuple(gamma.shape) != (x.shape[1],) or gamma.shape != beta.shape:
+        raise ShapeError(f"batch_norm_forward: input {tuple(x.shape)} needs gamma and beta of "
+                         f"shape ({x.shape[1] if x.ndim == 4 else 'C'},), got "
+                         f"{tuple(gamma.shape)} and {tuple(beta.shape)}")
+    return _implementation(x).batch_norm_forward(x, gamma, beta, eps)
+
+
+def batch_norm_backward(dout, x, mean, inv_std, gamma):
+    """(dx, dgamma, dbeta): the gradients of ``batch_norm_forward`` given its input ``x`` and
+    statistics, in one pass per channel on the CPU."""
+    if dout.shape != x.shape:
+        raise ShapeError(f"batch_norm_backward: dout {tuple(dout.shape)} does not match the "
+                         f"forward input {tuple(x.shape)}")
+    return _implementation(x).batch_norm_backward(dout, x, mean, inv_std, gamma)
+
+
 def channels_to_nchw(cols, bias, shape):
     """Add ``bias`` to channel-major (C, N*H*W) values and lay them out as contiguous (N, C, H, W).
 
@@ -318,7 +358,8 @@ def adam_update(param, grad, m, v, lr_t, beta1, beta2, eps):
     _implementation(param).adam_update(param, grad, m, v, lr_t, beta1, beta2, eps)
 
 
-__all__ = ["adam_update", "channels_to_nchw", "col2im", "conv_input_grad", "cross_entropy_rows",
+__all__ = ["adam_update", "batch_norm_backward", "batch_norm_forward", "channels_to_nchw", "col2im", "conv_input_grad", "crop_flip",
+           "cross_entropy_rows",
            "direct_conv_backward", "direct_conv_fits", "direct_conv_forward", "im2col",
            "maxpool_backward", "maxpool_forward", "nchw_to_channels", "output_size",
            "relu_backward", "relu_forward", "use_numba_now"]

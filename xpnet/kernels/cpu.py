@@ -472,3 +472,90 @@ def numerical_gradient_loop(f, x, flat_x, flat_grad, h):
         fxh2 = f(x)
         flat_grad[i] = (fxh1 - fxh2) / (2 * h)
         flat_x[i] = tmp
+
+
+@njit_cached(parallel=True)
+def _crop_flip(x, offset_y, offset_x, flip, pad, out):
+    N, C, H, W = x.shape
+    for nc in prange(N * C):
+        n, c = nc // C, nc % C
+        for y in range(H):
+            sy = y + offset_y[n] - pad
+            for j in range(W):
+                sx = (W - 1 - j if flip[n] else j) + offset_x[n] - pad
+                inside = 0 <= sy < H and 0 <= sx < W
+                out[n, c, y, j] = x[n, c, sy, sx] if inside else 0
+
+
+def crop_flip(x, offset_y, offset_x, flip, pad):
+    out = np.empty(x.shape, dtype=x.dtype)
+    _crop_flip(np.ascontiguousarray(x), offset_y, offset_x, flip, pad, out)
+    return out
+
+
+@njit_cached(parallel=True)
+def _batch_norm_forward(x, gamma, beta, eps, out, mean, var, inv_std):
+    N, C, H, W = x.shape
+    m = N * H * W
+    for c in prange(C):
+        total = 0.0  # float64 sums, whatever the data's dtype
+        for n in range(N):
+            for i in range(H):
+                for j in range(W):
+                    total += x[n, c, i, j]
+        mu = total / m
+        total = 0.0
+        for n in range(N):
+            for i in range(H):
+                for j in range(W):
+                    total += (x[n, c, i, j] - mu) ** 2
+        mean[c], var[c] = mu, total / m
+        inv = 1.0 / np.sqrt(var[c] + eps)
+        inv_std[c] = inv
+        scale, shift = gamma[c] * inv, beta[c] - gamma[c] * inv * mu
+        for n in range(N):
+            for i in range(H):
+                for j in range(W):
+                    out[n, c, i, j] = x[n, c, i, j] * scale + shift
+
+
+@njit_cached(parallel=True)
+def _batch_norm_backward(dout, x, mean, inv_std, gamma, dx, dgamma, dbeta):
+    N, C, H, W = x.shape
+    m = N * H * W
+    for c in prange(C):
+        mu, inv = mean[c], inv_std[c]
+        sum_dy = 0.0
+        sum_dy_xn = 0.0
+        for n in range(N):
+            for i in range(H):
+                for j in range(W):
+                    sum_dy += dout[n, c, i, j]
+                    sum_dy_xn += dout[n, c, i, j] * (x[n, c, i, j] - mu) * inv
+        dbeta[c], dgamma[c] = sum_dy, sum_dy_xn
+        scale = gamma[c] * inv
+        mean_dy, mean_dy_xn = sum_dy / m, sum_dy_xn / m
+        for n in range(N):
+            for i in range(H):
+                for j in range(W):
+                    xn = (x[n, c, i, j] - mu) * inv
+                    dx[n, c, i, j] = scale * (dout[n, c, i, j] - mean_dy - xn * mean_dy_xn)
+
+
+def batch_norm_forward(x, gamma, beta, eps):
+    C = x.shape[1]
+    out = np.empty_like(x)
+    mean, var, inv_std = (np.empty(C, dtype=x.dtype) for _ in range(3))
+    _batch_norm_forward(np.ascontiguousarray(x), np.ascontiguousarray(gamma, dtype=x.dtype),
+                        np.ascontiguousarray(beta, dtype=x.dtype), eps, out, mean, var, inv_std)
+    return out, mean, var, inv_std
+
+
+def batch_norm_backward(dout, x, mean, inv_std, gamma):
+    C = x.shape[1]
+    dx = np.empty_like(x)
+    dgamma, dbeta = np.empty(C, dtype=x.dtype), np.empty(C, dtype=x.dtype)
+    _batch_norm_backward(np.ascontiguousarray(dout, dtype=x.dtype), np.ascontiguousarray(x),
+                         mean, inv_std, np.ascontiguousarray(gamma, dtype=x.dtype), dx, dgamma,
+                         dbeta)
+    return dx, dgamma, dbeta

@@ -49,3 +49,24 @@ def cross_entropy_rows(xp, scores, labels, eps):
     if eps == 0:
         return xp.log(e.sum(axis=1)) - shifted[rows, labels]
     return -xp.log(e[rows, labels] / e.sum(axis=1) + eps)
+
+
+def batch_norm_forward(xp, x, gamma, beta, eps):
+    """Per-channel batch normalization of (N, C, H, W) in training mode, in NCHW order (no
+    transposes): (out, mean, var, inv_std), the statistics per channel as (C,) arrays."""
+    mean = x.mean(axis=(0, 2, 3))
+    var = ((x - mean[:, None, None]) ** 2).mean(axis=(0, 2, 3))
+    inv_std = 1 / xp.sqrt(var + eps)
+    scale = (gamma * inv_std)[:, None, None]
+    return (x - mean[:, None, None]) * scale + beta[:, None, None], mean, var, inv_std
+
+
+def batch_norm_backward(xp, dout, x, mean, inv_std, gamma):
+    """(dx, dgamma, dbeta) of ``batch_norm_forward``: with xn the normalized input and M the
+    values per channel, dx = gamma inv_std (dout - sum(dout)/M - xn sum(dout xn)/M)."""
+    m = dout.size // dout.shape[1]
+    xn = (x - mean[:, None, None]) * inv_std[:, None, None]
+    dbeta = dout.sum(axis=(0, 2, 3))
+    dgamma = (dout * xn).sum(axis=(0, 2, 3))
+    dx = (dout - (dbeta / m)[:, None, None] - xn * (dgamma / m)[:, None, None])
+    return dx * (gamma * inv_std)[:, None, None], dgamma, dbeta

@@ -1,4 +1,5 @@
-"""CuPy kernels for the GPU: im2col, col2im and max pooling (ReLU and Adam as expressions).
+"""CuPy kernels for the GPU: im2col, col2im, max pooling and the augmentation's crop and flip
+(ReLU and Adam as expressions).
 
 The column matrix is stored as on the CPU (see cpu.py): a C-contiguous
 (C*FH*FW, N*OH*OW) array, returned transposed as the book's matrix.
@@ -73,6 +74,14 @@ dx = acc;
 """
 
 
+_CROP_FLIP = """
+int j = i % W, y = (i / W) % H, n = i / (W * H * C);
+int sy = y + offset_y[n] - pad;
+int sx = (flip[n] ? W - 1 - j : j) + offset_x[n] - pad;
+out = (0 <= sy && sy < H && 0 <= sx && sx < W) ? x[i + (sy - y) * W + (sx - j)] : (T)0;
+"""
+
+
 _GEOMETRY = "int32 N, int32 C, int32 H, int32 W, int32 stride, int32 pad, int32 out_h, int32 out_w"
 
 # name: (input parameters, outputs, body) of a cupy.ElementwiseKernel. The bodies'
@@ -84,6 +93,8 @@ KERNELS = {
                         _MAXPOOL_FORWARD),
     "maxpool_backward": (f"raw T dout, raw int32 arg, int32 ph, int32 pw, {_GEOMETRY}", "T dx",
                          _MAXPOOL_BACKWARD),
+    "crop_flip": ("raw T x, raw int32 offset_y, raw int32 offset_x, raw int32 flip, int32 C, "
+                  "int32 H, int32 W, int32 pad", "T out", _CROP_FLIP),
 }
 
 
@@ -153,6 +164,15 @@ def maxpool_backward(dout, arg, shape, pool_h, pool_w, stride, pad):
 
 
 @_on_input_device
+def crop_flip(x, offset_y, offset_x, flip, pad):
+    cupy = import_cupy()
+    N, C, H, W = x.shape
+    out = cupy.empty(x.shape, dtype=x.dtype)
+    _kernel("crop_flip")(cupy.ascontiguousarray(x), offset_y, offset_x, flip, C, H, W, pad, out)
+    return out
+
+
+@_on_input_device
 def channels_to_nchw(cols, bias, shape):
     return expressions.channels_to_nchw(import_cupy(), cols, bias, shape)
 
@@ -165,6 +185,16 @@ def nchw_to_channels(x):
 @_on_input_device
 def cross_entropy_rows(scores, labels, eps):
     return expressions.cross_entropy_rows(import_cupy(), scores, labels, eps)
+
+
+@_on_input_device
+def batch_norm_forward(x, gamma, beta, eps):
+    return expressions.batch_norm_forward(import_cupy(), x, gamma, beta, eps)
+
+
+@_on_input_device
+def batch_norm_backward(dout, x, mean, inv_std, gamma):
+    return expressions.batch_norm_backward(import_cupy(), dout, x, mean, inv_std, gamma)
 
 
 @_on_input_device

@@ -80,3 +80,21 @@ def channels_to_nchw(cols, bias, shape):
 
 def nchw_to_channels(x):
     return expressions.nchw_to_channels(np, x)
+
+
+def crop_flip(x, offset_y, offset_x, flip, pad):
+    """Each image n of ``x`` zero-padded by ``pad``, cut at (offset_y[n], offset_x[n]) to its
+    own size, and mirrored left-right where ``flip[n]``: one gather with index arrays."""
+    N, C, H, W = x.shape
+    rows = offset_y[:, None] + np.arange(H)  # (N, H), in the padded image
+    columns = np.where(flip[:, None], np.arange(W - 1, -1, -1), np.arange(W)) + offset_x[:, None]
+    return padded(x, pad)[np.arange(N)[:, None, None, None], np.arange(C)[None, :, None, None],
+                          rows[:, None, :, None], columns[:, None, None, :]]
+
+
+def batch_norm_forward(x, gamma, beta, eps):
+    return expressions.batch_norm_forward(np, x, gamma, beta, eps)
+
+
+def batch_norm_backward(dout, x, mean, inv_std, gamma):
+    return expressions.batch_norm_backward(np, dout, x, mean, inv_std, gamma)

@@ -1,4 +1,5 @@
 """Batch normalization (chapter 6), for 2-D and 4-D input."""
+from ..kernels import batch_norm_backward, batch_norm_forward
 from .base import Layer
 
 EPS = 10e-7  # the book's epsilon
@@ -12,6 +13,11 @@ class BatchNormalization(Layer):
     frameworks do), or per value over N when gamma has C*H*W elements (as the
     book does, by flattening). Training updates ``running_mean`` and
     ``running_var``, which inference (``train_flg=False``) uses instead.
+
+    Per channel, the layer never leaves NCHW order: kernels compute the
+    statistics and the gradients a channel at a time (``kernels.batch_norm_*``),
+    where the book's formulation would transpose to (N*H*W, C) rows and back
+    and make ten passes with temporaries. The results agree to rounding.
     """
 
     def __init__(self, gamma, beta, momentum=0.9, running_mean=None, running_var=None):
@@ -23,6 +29,7 @@ class BatchNormalization(Layer):
         self.input_shape = None
         self.batch_size = None
         self.xc = self.xn = self.std = None
+        self.channel_stats = None  # (x, mean, inv_std) of a per-channel training forward
         self.dgamma = None
         self.dbeta = None
 
@@ -73,6 +80,9 @@ class BatchNormalization(Layer):
     def forward(self, x, train_flg=True):
         xp = self._xp(x, self.gamma, self.beta)
         self.input_shape = x.shape
+        self.channel_stats = None
+        if self._per_channel(x.shape) and x.dtype.kind == "f":
+            return self._forward_channels(x, train_flg, xp)
         rows = self._to_rows(x)
         if self.running_mean is None:
             self.running_mean = xp.zeros(rows.shape[1], dtype=rows.dtype)
@@ -88,8 +98,30 @@ class BatchNormalization(Layer):
         out = self.gamma.reshape(-1) * xn + self.beta.reshape(-1)
         return self._from_rows(out, self.input_shape)
 
+    def _forward_channels(self, x, train_flg, xp):
+        gamma, beta = self.gamma.reshape(-1), self.beta.reshape(-1)
+        if self.running_mean is None:
+            self.running_mean = xp.zeros(gamma.size, dtype=x.dtype)
+            self.running_var = xp.zeros(gamma.size, dtype=x.dtype)
+        if not train_flg:
+            scale = gamma / xp.sqrt(self.running_var + EPS)
+            shift = beta - self.running_mean * scale
+            return x * scale[:, None, None] + shift[:, None, None]
+        out, mean, var, inv_std = batch_norm_forward(x, gamma, beta, EPS)
+        self.channel_stats = (x, mean, inv_std)
+        m = self.momentum
+        self.running_mean = m * self.running_mean + (1 - m) * mean
+        self.running_var = m * self.running_var + (1 - m) * var
+        return out
+
     def backward(self, dout):
         xp = self._xp(dout, self.gamma)
+        if self.channel_stats is not None:
+            dx, dgamma, dbeta = batch_norm_backward(dout, *self.channel_stats,
+                                                    self.gamma.reshape(-1))
+            self.dgamma, self.dbeta = dgamma.reshape(self.gamma.shape), dbeta.reshape(
+                self.beta.shape)
+            return dx
         dout = self._to_rows(dout)
         self.dbeta = dout.sum(axis=0).reshape(self.beta.shape)
         self.dgamma = xp.sum(self.xn * dout, axis=0).reshape(self.gamma.shape)
