@@ -47,7 +47,8 @@ def test_one_epoch_end_to_end(tmp_path, data_dir):
     assert metrics["accuracy_samples_per_epoch"] == {"train": 500, "test": 500}
     assert len(metrics["history"]["train_loss"]) == 20
     assert set(metrics["settings"]) == {"model", "dataset", "optimizer", "lr", "batch_size",
-                                        "seed", "dtype", "eval_samples", "hidden"}
+                                        "seed", "dtype", "eval_samples", "hidden", "schedule",
+                                        "warmup", "crop", "flip", "decoupled_decay"}
     csv = (out / "metrics.csv").read_text().splitlines()
     assert csv[0] == ("epoch,mean_train_loss,train_acc,test_acc,train_samples_scored,"
                       "test_samples_scored")

@@ -453,3 +453,27 @@ def test_a_bad_npz_dataset_names_the_file_and_what_is_wrong(tmp_path, changes, s
         _npz(path, **changes)
     with pytest.raises(DataError, match=f"{path}: {says}"):
         load_npz(path)
+
+
+def test_xpnet_train_on_cifar10_sizes_the_networks_for_its_images(cifar, tmp_path, capsys):
+    """--dataset cifar10: 3x32x32 images and 10 classes reach VGG and the book's networks."""
+    from xpnet.cli.train import main
+    cifar()
+    for model in ("vgg", "simple_convnet", "two_layer"):
+        out = tmp_path / model
+        assert main(["--dataset", "cifar10", "--model", model, "--epochs", "1", "--batch-size",
+                     "10", "--no-progress", "--out", str(out)]) == 0
+        assert (out / "checkpoint.npz").exists()
+    err = capsys.readouterr().err
+    assert "training Sequential on cifar10 (20 train, 4 test images)" in err
+    from xpnet.serialization import load_arrays
+    arrays = load_arrays(tmp_path / "vgg" / "checkpoint.npz")
+    assert arrays["param/W1"].shape == (32, 3, 3, 3) and arrays["param/W7"].shape == (2048, 10)
+
+
+def test_an_npz_of_greyscale_images_gets_its_channel_axis(tmp_path):
+    from xpnet.datasets.named import load_dataset
+    np.savez(tmp_path / "g.npz", x_train=np.zeros((6, 5, 7), np.uint8), t_train=np.arange(6) % 2,
+             x_test=np.zeros((2, 5, 7), np.uint8), t_test=np.arange(2))
+    (x_train, _), (x_test, _) = load_dataset(str(tmp_path / "g.npz"))
+    assert x_train.shape == (6, 1, 5, 7) and x_test.shape == (2, 1, 5, 7)

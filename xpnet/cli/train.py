@@ -1,4 +1,8 @@
-"""``xpnet-train`` (and ``python train.py``): train one of the book's networks.
+"""``xpnet-train`` (and ``python train.py``): train one of the book's networks, or one's own.
+
+What is trained (data, network, optimizer, schedule, augmentation) is built
+from the run's settings by ``recipe``; how a sitting runs (progress, files,
+Ctrl-C) is ``session``'s.
 
 Each run gets its own folder (``runs/MODEL-DATASET``, ``-2``, ...) holding a
 checkpoint after every epoch, metrics.json / metrics.csv and PNG plots; the
@@ -10,6 +14,7 @@ Under ``mpiexec -n N`` (or with ``--distributed``) the N processes train one
 network data-parallel (``xpnet.distributed``); rank 0 alone prints and writes
 the run folder, and a rank that fails ends the whole job.
 """
+import argparse
 import io
 import math
 import os
@@ -19,29 +24,30 @@ import time
 import traceback
 from contextlib import nullcontext, redirect_stderr
 
-import numpy as np
-
-from .. import backend, progress
-from ..checkpoint import read_checkpoint, save_checkpoint
+from .. import backend
+from ..checkpoint import read_checkpoint
+from ..datasets.named import DATASETS
 from ..errors import XpnetError
 from ..files import DirectoryLock
 from ..launcher import mpi_launch
-from ..models.registry import MODELS, OPTION_DEFAULTS, build_model, model_options, takes_images
+from ..models.registry import MODELS, OPTION_DEFAULTS, model_options, takes_images
 from ..optimizers import OPTIMIZERS
-from ..runs import (CHECKPOINT, accuracy_labels, epoch_mean_losses, holds_run, latest_run,
-                    new_run_folder, write_metrics, write_plots)
-from ..trainer import Trainer, TrainingDiverged
+from ..runs import CHECKPOINT, holds_run, latest_run, new_run_folder
+from ..schedules import SCHEDULES
+from ..trainer import Trainer
 from .common import run
 from .parser import Parser
+from .recipe import (RECIPE_DEFAULTS, build_network, load_data, make_augment, make_optimizer,
+                     run_name)
+from .session import Session, _progress
 
-DATASETS = ("mnist", "fashion-mnist")
 ABORT_GRACE = 1.0  # seconds a failing rank waits before ending the job (its output travels)
 RUNS = "runs"
 # Learning rates that learn within two epochs of the MNIST sample on every model (measured; see
 # README). SimpleConvNet starts from weights of scale 0.01, whose gradients are small: plain and
 # momentum SGD need larger steps there (sgd 0.1 left it at 14% after two epochs, 0.5 at 91%).
 DEFAULT_LR = {"sgd": 0.1, "momentum": 0.01, "nesterov": 0.01, "adagrad": 0.01, "rmsprop": 0.001,
-              "adam": 0.001}
+              "adam": 0.001, "adamw": 0.001}
 DEFAULT_LR_SIMPLE_CONVNET = {"sgd": 0.5, "momentum": 0.1, "nesterov": 0.1}
 
 
@@ -52,16 +58,34 @@ def default_lr(model, optimizer):
     return DEFAULT_LR[optimizer]
 # What defines a run: fixed when it starts, and what --resume restores.
 SETTINGS = ("model", "dataset", "optimizer", "lr", "batch_size", "hidden", "weight_decay",
-            "dropout", "batchnorm", "seed", "dtype", "eval_samples")
+            "dropout", "batchnorm", "seed", "dtype", "eval_samples") + tuple(RECIPE_DEFAULTS)
+
+
+def _one_of(names, file_ext, what):
+    """An argparse type: one of ``names``, or a path ending in ``file_ext`` (made absolute, so
+    that --resume finds it from any folder)."""
+    def parse(value):
+        if value.endswith(file_ext):
+            return os.path.abspath(value)
+        if value not in names:
+            raise argparse.ArgumentTypeError(
+                f"invalid choice: {value!r} (choose from {', '.join(names)}, or {what})")
+        return value
+    return parse
 
 
 def build_parser():
-    p = Parser(prog="xpnet-train", description="Train a network of 'Deep Learning from Scratch' "
-               "on MNIST or Fashion-MNIST, on the CPU or a GPU. With no options: SimpleConvNet on "
-               "MNIST for 15 epochs (offline: on the built-in 5,000-image sample).")
-    p.add_argument("--model", choices=MODELS, default="simple_convnet", help="network to train")
-    p.add_argument("--dataset", choices=DATASETS, default="mnist",
-                   help="mnist falls back to a built-in 5,000-image sample when offline")
+    p = Parser(prog="xpnet-train", description="Train a network of 'Deep Learning from Scratch', "
+               "the VGG-style network or one's own, on MNIST, Fashion-MNIST, CIFAR-10 or one's "
+               "own arrays, on the CPU or a GPU. With no options: SimpleConvNet on MNIST for 15 "
+               "epochs (offline: on the built-in 5,000-image sample).")
+    p.add_argument("--model", type=_one_of(MODELS, ".py", "FILE.py defining build(input_shape, "
+                                           "num_classes)"),
+                   default="simple_convnet", help=f"network to train: {', '.join(MODELS)}, or a "
+                   "FILE.py whose build(input_shape, num_classes) returns one")
+    p.add_argument("--dataset", type=_one_of(DATASETS, ".npz", "FILE.npz"), default="mnist",
+                   help=f"{', '.join(DATASETS)}, or a FILE.npz holding x_train, t_train, x_test, "
+                        "t_test; mnist falls back to a built-in 5,000-image sample when offline")
     p.add_argument("--optimizer", type=str.lower, choices=sorted(OPTIMIZERS), default="adam",
                    help="update rule (any capitalisation)")
     p.add_argument("--lr", type=float, default=None, help="learning rate; by default "
@@ -79,6 +103,20 @@ def build_parser():
                    help="dropout ratio, 0 for none; multi_layer_extend only")
     p.add_argument("--batchnorm", action="store_true",
                    help="batch normalization; multi_layer_extend only")
+    p.add_argument("--decoupled-decay", type=float, default=None,
+                   help="decoupled weight decay (AdamW's form) of the weights, any optimizer and "
+                        f"model (default: {RECIPE_DEFAULTS['decoupled_decay'] or 0} "
+                        "; adamw: 0.01)")
+    p.add_argument("--schedule", choices=SCHEDULES, default="constant",
+                   help="learning-rate schedule over the run's epochs")
+    p.add_argument("--warmup", type=float, default=0.0,
+                   help="epochs of linear learning-rate warm-up (one_cycle: 30%% of the run "
+                        "when 0)")
+    p.add_argument("--crop", type=int, default=0,
+                   help="augmentation: pad training images with this many zeros and crop them "
+                        "back at a random place (0: off)")
+    p.add_argument("--flip", action="store_true",
+                   help="augmentation: mirror half the training images left-right")
     p.add_argument("--seed", type=int, default=0, help="seed of every random generator")
     p.add_argument("--device", default=None,
                    help="cpu, gpu, gpu:N or auto (default: $XPNET_DEVICE, else cpu)")
@@ -127,6 +165,16 @@ def check_args(p, args, given):
         p.error(f"--dropout must be in [0, 1), got {args.dropout}")
     if args.eval_samples < 0:
         p.error(f"--eval-samples must be >= 0, got {args.eval_samples}")
+    if args.decoupled_decay is not None and not (math.isfinite(args.decoupled_decay)
+                                                 and args.decoupled_decay >= 0):
+        p.error(f"--decoupled-decay must be a finite number >= 0, got {args.decoupled_decay}")
+    if not (math.isfinite(args.warmup) and 0 <= args.warmup < max(args.epochs, 1)):
+        p.error(f"--warmup must be >= 0 and less than --epochs ({args.epochs}), got "
+                f"{args.warmup}")
+    if args.crop < 0:
+        p.error(f"--crop must be >= 0, got {args.crop}")
+    if (args.crop or args.flip) and not takes_images(args.model):
+        p.error(f"--crop and --flip augment images: --model {args.model} reads flat vectors")
     if args.hidden and min(args.hidden) < 1:
         p.error(f"--hidden sizes must be >= 1, got {args.hidden}")
     if args.resume and args.overwrite:
@@ -154,7 +202,7 @@ def choose_folder(args, given):
     if args.resume:
         folder = args.out
         if folder is None:
-            name = f"{args.model}-{args.dataset}" if {"model", "dataset"} <= given else None
+            name = run_name(vars(args)) if {"model", "dataset"} <= given else None
             folder = latest_run(RUNS, name)
             if folder is None:
                 raise XpnetError(f"--resume: no run with a checkpoint under {RUNS}/ to resume")
@@ -163,7 +211,7 @@ def choose_folder(args, given):
             raise XpnetError(f"--resume: no checkpoint in {folder}")
         return folder
     if args.out is None:
-        return new_run_folder(RUNS, f"{args.model}-{args.dataset}")
+        return new_run_folder(RUNS, run_name(vars(args)))
     if holds_run(args.out) and not args.overwrite:
         raise XpnetError(f"{args.out} holds an earlier run; continue it with --resume, replace it "
                          f"with --overwrite, or choose another --out")
@@ -185,6 +233,7 @@ def resumed_settings(args, given, folder):
                              f"which has {has}; leave {flag} out to resume it, or start a new run")
     settings = {k: getattr(args, k) for k in SETTINGS}
     settings.update(OPTION_DEFAULTS)
+    settings.update(RECIPE_DEFAULTS)  # a run from before these settings trained without them
     settings.update({k: v for k, v in saved.items() if k in SETTINGS})
     epochs = args.epochs if "epochs" in given else saved.get("epochs", args.epochs)
     return settings, epochs, restore
@@ -192,12 +241,6 @@ def resumed_settings(args, given, folder):
 
 def _show(value):
     return " ".join(map(str, value)) if isinstance(value, list) else str(value)
-
-
-def load_data(settings, data_dir):
-    from ..datasets import load_fashion_mnist, load_mnist
-    load = load_mnist if settings["dataset"] == "mnist" else load_fashion_mnist
-    return load(normalize=True, flatten=not takes_images(settings["model"]), data_dir=data_dir)
 
 
 def connect(args):
@@ -231,13 +274,14 @@ def train(args, given, comm=None):
         backend.seed(settings["seed"], rank=comm.rank if comm else 0)
         (x_train, t_train), (x_test, t_test) = _lead_first(comm, load_data, settings,
                                                            args.data_dir)
-        network = build_model(settings["model"], **{k: settings[k] for k in
-                                                     model_options(settings["model"])})
+        network = build_network(settings, x_train, t_train, t_test)
+        steps_per_epoch = max(math.ceil(len(x_train) / settings["batch_size"]), 1)
         trainer = Trainer(network, x_train, t_train, x_test, t_test, epochs=epochs,
-                          mini_batch_size=settings["batch_size"], optimizer=settings["optimizer"],
-                          optimizer_param={"lr": settings["lr"]},
+                          mini_batch_size=settings["batch_size"],
+                          optimizer=make_optimizer(settings, steps_per_epoch, epochs),
                           evaluate_sample_num_per_epoch=settings["eval_samples"] or None,
-                          verbose=False, schedule="epochs", comm=comm)
+                          verbose=False, schedule="epochs", comm=comm,
+                          augment=make_augment(settings))
         session = Session(trainer, settings, folder, progress=not args.no_progress, lead=lead)
         if restore:
             restore(network, trainer)
@@ -274,190 +318,6 @@ def _clear(folder):
         path = os.path.join(folder, name)
         if os.path.exists(path):
             os.unlink(path)
-
-
-def _progress(trainer):
-    """Where a trainer stands, in words: 'epoch 3 of 15, step 47 of 50' or '2 epochs'."""
-    done = f"{trainer.current_epoch} of {trainer.epochs} epochs"
-    if trainer.step_in_epoch:
-        done += f" and step {trainer.step_in_epoch} of {trainer.iter_per_epoch} of the next"
-    elif trainer.needs_evaluation:
-        done += " (the last one's accuracy not scored yet)"
-    return done
-
-
-class CtrlC:
-    """SIGINT handling for a run: the first Ctrl-C asks to stop after the current step."""
-
-    def __init__(self, say=True):
-        self.requested = self.told = False
-        self.say = say  # False on the ranks of a distributed job other than rank 0
-
-    def __enter__(self):
-        self._previous = signal.signal(signal.SIGINT, self._handle)
-        return self
-
-    def _handle(self, signum, frame):
-        if self.requested:
-            raise KeyboardInterrupt
-        self.requested = True
-
-    def asked(self):
-        """True once Ctrl-C was pressed; the first time, says what happens next.
-
-        (Said here, in the training loop, not in the signal handler: the signal
-        may arrive in the middle of a print to stderr.)
-        """
-        if self.requested and not self.told:
-            self.told = True
-            if self.say:
-                print("\nstopping after this step to save the run (Ctrl-C again to quit without "
-                      "saving)", file=sys.stderr)
-        return self.requested
-
-    def __exit__(self, *exc):
-        signal.signal(signal.SIGINT, self._previous)
-
-
-class Session:
-    """One sitting of a run: the progress shown, the files written, and how it ends."""
-
-    def __init__(self, trainer, settings, folder, progress=True, lead=True):
-        self.trainer, self.settings, self.folder = trainer, settings, folder
-        self.checkpoint = os.path.join(folder, CHECKPOINT)
-        self.lead = lead  # the one process (of a distributed job) that prints and writes
-        self.show_bar = progress and lead
-        self.bar = None
-        self.train_seconds = 0.0
-        self.steady = [0, 0.0]  # images and seconds, each epoch's first step left out
-        self._epoch_start = self._after_first = None
-        self._steps = 0
-
-    def say(self, message):
-        if self.lead:
-            print(message, file=sys.stderr)
-
-    # -- the loop ---------------------------------------------------------------------
-    def train(self):
-        """Train to the end (True), or until Ctrl-C asked to stop, and save (False)."""
-        # A run that diverges is stopped and explained below, not warned about step by step.
-        quiet = np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore")
-        from ..kernels.jit import on_first_compile  # Numba: imported here, where Ctrl-C is handled
-        with CtrlC(self.lead) as ctrl_c, on_first_compile(self._compiling), quiet:
-            self._open_bar()
-            try:
-                finished = self.trainer.fit(self._on_step, self._on_epoch,
-                                            ctrl_c.asked)
-            except TrainingDiverged as e:
-                self._close_bar()
-                saved = (f"the last checkpoint is {self.checkpoint}, after epoch "
-                         f"{len(self.trainer.test_acc_list)}" if os.path.exists(self.checkpoint)
-                         else "no checkpoint was saved yet")
-                raise XpnetError(f"{e}; {saved}") from None
-            except KeyboardInterrupt:
-                self._close_bar()
-                saved = (f"the last checkpoint ({self.checkpoint}) is kept"
-                         if os.path.exists(self.checkpoint) else "nothing was saved")
-                print(f"quit without saving: {saved}", file=sys.stderr)
-                raise SystemExit(130) from None
-            if not finished:
-                self._close_bar()
-                self._save()
-                if self.lead:
-                    write_plots(self.folder, self.trainer)
-                self.say(f"stopped: saved {self.checkpoint} after {_progress(self.trainer)} "
-                         f"(parameters, optimizer state, {len(self.trainer.train_loss_list)} step "
-                         f"losses, {len(self.trainer.test_acc_list)} epochs' accuracies); "
-                         f"continue with --resume --out {self.folder}")
-            return finished
-
-    def _compiling(self):
-        from tqdm.auto import tqdm
-        if self.lead:
-            tqdm.write("compiling kernels (first run only: they are cached for later runs)...",
-                       file=sys.stderr)
-
-    def _open_bar(self):
-        """A progress bar for the epoch about to run (a widget in a notebook; text in a
-        terminal; none where stderr is a pipe or a file)."""
-        trainer = self.trainer
-        if trainer.finished or trainer.needs_evaluation:
-            return
-        self._epoch_start, self._steps = time.perf_counter(), 0
-        self._first_loss = len(trainer.train_loss_list)
-        self.bar = progress.bar(trainer.iter_per_epoch, initial=trainer.step_in_epoch,
-                                desc=f"epoch {trainer.current_epoch + 1}/{trainer.epochs}",
-                                show=self.show_bar)
-
-    def _on_step(self):
-        trainer = self.trainer
-        now = time.perf_counter()
-        self._steps += 1
-        if self._steps == 1:
-            self._after_first = now
-        self.bar.update(1)
-        if self._steps % trainer.sync_every == 0:
-            losses = trainer.train_loss_list[self._first_loss:]
-            rate = (self._steps - 1) * trainer.batch_size / max(now - self._after_first, 1e-9)
-            self.bar.set_postfix_str(f"mean loss {sum(losses) / max(len(losses), 1):.4f}, "
-                                     f"{rate:,.0f} img/s")
-        if trainer.step_in_epoch == 0:  # that was the epoch's last step
-            self._end_epoch_timing()
-
-    def _end_epoch_timing(self):
-        self.trainer.network.device.synchronize()
-        now = time.perf_counter()
-        self.train_seconds += now - self._epoch_start
-        if self._steps > 1:
-            self.steady[0] += (self._steps - 1) * self.trainer.batch_size
-            self.steady[1] += now - self._after_first
-        self._close_bar()
-
-    def _close_bar(self):
-        if self.bar is not None:
-            self.bar.close()
-            self.bar = None
-
-    def _on_epoch(self, train_acc, test_acc):
-        trainer = self.trainer
-        self._save()
-        rate = f", {self.steady[0] / self.steady[1]:,.0f} img/s" if self.steady[1] else ""
-        labels = accuracy_labels(trainer)
-        loss = epoch_mean_losses(trainer)[trainer.current_epoch - 1]
-        self.say(f"epoch {trainer.current_epoch}/{trainer.epochs}: mean loss {loss:.4f}, "
-                 f"accuracy {labels[0]} {train_acc:.4f}, {labels[1]} {test_acc:.4f}{rate}")
-        self._open_bar()
-
-    def _save(self):
-        """Checkpoint and metrics (every rank takes part in gathering the state; rank 0 writes)."""
-        save_checkpoint(self.checkpoint, self.trainer.network, self.trainer,
-                        dict(self.settings, epochs=self.trainer.epochs), write=self.lead)
-        if self.lead:
-            write_metrics(self.folder, self.trainer, self._summary("training"))
-
-    def _summary(self, status, test_accuracy=None):
-        return {"status": status, "test_accuracy": test_accuracy,
-                "test_images": len(self.trainer.x_test), "epochs": self.trainer.current_epoch,
-                "train_seconds": self.train_seconds,
-                "images_per_second": self.steady[0] / self.steady[1] if self.steady[1] else None,
-                "device": self.trainer.network.device.name, "settings": self.settings}
-
-    # -- the end ----------------------------------------------------------------------
-    def finish(self):
-        trainer = self.trainer
-        test_acc = trainer.score(trainer.x_test, trainer.t_test)
-        if not self.lead:
-            return 0
-        write_metrics(self.folder, trainer, self._summary("finished", test_acc))
-        plots = write_plots(self.folder, trainer)
-        if not plots:
-            print("no epoch was trained, so there are no plots", file=sys.stderr)
-        rate = (f", {self.steady[0] / self.steady[1]:,.0f} images/s after the first step"
-                if self.steady[1] else "")
-        print(f"test accuracy {test_acc:.4f} on all {len(trainer.x_test):,} test images | "
-              f"{self.train_seconds:.1f} s training{rate} | {trainer.network.device.name} | "
-              f"results in {self.folder}")
-        return 0
 
 
 def main(argv=None):
