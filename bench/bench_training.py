@@ -17,6 +17,7 @@ import book_code
 from conftest import ROOT, probe, torch_device
 from torch_nets import random_batch, torch_model, torch_step
 from xpnet.models import DeepConvNet, MultiLayerNet, MultiLayerNetExtend, SimpleConvNet, TwoLayerNet
+from xpnet.models.vgg import VGG
 from xpnet.optimizers import Adam
 
 MODELS = {
@@ -26,8 +27,11 @@ MODELS = {
                                                       use_dropout=True, dropout_ration=0.2),
     "simple_convnet": SimpleConvNet,
     "deep_convnet": DeepConvNet,
+    "vgg": VGG,  # 3x32x32 (CIFAR-10's images)
 }
 BATCHES = (100, 500)
+# (model, batch): the book's networks at the book's batch and a large one; VGG at CIFAR's usual 128
+CASES = [(m, b) for m in MODELS if m != "vgg" for b in BATCHES] + [("vgg", 128)]
 
 
 def train_step(model, impl, x, t):
@@ -45,27 +49,25 @@ def _peak_rss(device, smoke, impl, model, batch):
     return probe("memory", impl, model, 8 if smoke else batch)
 
 
-@pytest.mark.parametrize("batch", BATCHES)
 @pytest.mark.parametrize("impl", ["xpnet", "book"])
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model, batch", CASES)
 def bench_train_step(measure, device, smoke, model, impl, batch):
-    if impl == "book" and device.name != "cpu":
-        pytest.skip("the book's networks run on NumPy only")
+    if impl == "book" and (device.name != "cpu" or model == "vgg"):
+        pytest.skip("the book's networks run on NumPy only; the book has no VGG")
     batch_size = 8 if smoke else batch
     step = train_step(model, impl, *map(device.send, random_batch(model, batch_size)))
-    rounds = 3 if model == "deep_convnet" else 10
+    rounds = 3 if model in ("deep_convnet", "vgg") else 10
     measure(step, f"train step {model} b{batch}", device, impl, rounds=rounds, images=batch_size,
             **_peak_rss(device, smoke, impl, model, batch))
 
 
-@pytest.mark.parametrize("batch", BATCHES)
-@pytest.mark.parametrize("model", MODELS)
+@pytest.mark.parametrize("model, batch", CASES)
 def bench_train_step_torch(measure, device, smoke, torch, model, batch):
     where, _ = torch_device(torch, device)
     batch_size = 8 if smoke else batch
     x, t = (torch.from_numpy(a).to(where) for a in random_batch(model, batch_size))
     step = torch_step(torch, torch_model(torch, model).to(where), x, t)
-    rounds = 3 if model == "deep_convnet" else 10
+    rounds = 3 if model in ("deep_convnet", "vgg") else 10
     measure(step, f"train step {model} b{batch}", device, "torch", rounds=rounds,
             images=batch_size, **_peak_rss(device, smoke, "torch", model, batch))
 

@@ -59,7 +59,7 @@ for model in simple_convnet deep_convnet; do
   for batch in 100 500; do
     for round in 1 2 3; do
       for impl in xpnet torch; do
-        timeout 60 $py bench/gpu_step.py $impl $model $batch 2>>"$out/steps.err" | tail -n 1 >>"$out/steps.jsonl"
+        timeout 60 $py bench/step_time.py $impl $model $batch 20 gpu 2>>"$out/steps.err" | tail -n 1 >>"$out/steps.jsonl"
       done
     done
     $py - "$out/steps.jsonl" $model $batch >>"$summary" <<'EOF'

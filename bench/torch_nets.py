@@ -8,7 +8,7 @@ import time
 import numpy as np
 
 INPUT_SHAPES = {"two_layer": (784,), "multi_layer": (784,), "multi_layer_extend": (784,),
-                "simple_convnet": (1, 28, 28), "deep_convnet": (1, 28, 28)}
+                "simple_convnet": (1, 28, 28), "deep_convnet": (1, 28, 28), "vgg": (3, 32, 32)}
 
 
 def random_batch(model, n, seed=0):
@@ -35,6 +35,16 @@ def torch_model(torch, model):
     if model == "simple_convnet":
         return nn.Sequential(nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(),
                              nn.Linear(4320, 100), nn.ReLU(), nn.Linear(100, 10))
+
+    if model == "vgg":  # xpnet.models.vgg
+        layers, channels = [], 3
+        for width in (32, 64, 128):
+            for _ in range(2):
+                layers += [nn.Conv2d(channels, width, 3, padding=1), nn.BatchNorm2d(width),
+                           nn.ReLU()]
+                channels = width
+            layers.append(nn.MaxPool2d(2, 2))
+        return nn.Sequential(*layers, nn.Flatten(), nn.Linear(128 * 4 * 4, 10))
 
     def block(c_in, c_out, pad2):
         return [nn.Conv2d(c_in, c_out, 3, padding=1), nn.ReLU(),
