@@ -53,12 +53,10 @@ SCHEDULES = ("book", "epochs")
 class Trainer:
     """Train ``network`` on (x_train, t_train), scoring train and test accuracy once per epoch.
 
-    The book's arguments (``optimizer`` may also be an optimizer made
-    beforehand, e.g. with a learning-rate schedule), plus ``schedule`` (see the
-    module), ``sync_every`` and ``augment`` (applied to each training
-    mini-batch of the epochs schedule: ``xpnet.augment.Augment``).
-    ``evaluate_sample_num_per_epoch`` limits the accuracies scored per epoch
-    to that many samples (None: all). History:
+    The book's arguments (``optimizer`` may also be an optimizer object), plus
+    ``schedule`` (see the module), ``sync_every`` and ``augment`` (for each training
+    mini-batch: ``xpnet.augment.Augment``). ``evaluate_sample_num_per_epoch`` limits
+    the accuracies scored per epoch to that many samples (None: all). History:
     ``train_loss_list`` (per step), ``train_acc_list`` and ``test_acc_list``
     (per epoch).
     """
@@ -91,7 +89,7 @@ class Trainer:
         self.epochs = epochs
         self.batch_size = mini_batch_size
         self.optimizer = optimizer if isinstance(optimizer, Optimizer) else get_optimizer(
-            optimizer, **(optimizer_param or {"lr": 0.01}))  # a name, as in the book, or one made
+            optimizer, **(optimizer_param or {"lr": 0.01}))
         self.evaluate_sample_num_per_epoch = evaluate_sample_num_per_epoch
         self.verbose = verbose
         self.sync_every = sync_every
@@ -300,11 +298,8 @@ class Trainer:
 
     def _agreed(self, should_stop):
         """``should_stop`` as a question every rank answers alike (any rank's yes is a yes)."""
-        def asked():
-            return bool(should_stop and should_stop())
-        if self.comm is None:
-            return asked
-        return lambda: self.comm.any(asked())
+        asked = lambda: bool(should_stop and should_stop())  # noqa: E731
+        return asked if self.comm is None else lambda: self.comm.any(asked())
 
     def train_step(self):
         """One step of the book's schedule (see the module), as the book's ``train_step``."""

@@ -14,10 +14,21 @@ import numpy as np
 
 from xpnet import asnumpy
 from xpnet.models.registry import build_model, takes_images
+from xpnet.models.sequential import Sequential, affine, conv, flatten, pool, relu
 from xpnet.trainer import Trainer
 
 # (model, options): weight decay on so that its share of the gradient is checked too.
-MODELS = {"two_layer": {}, "multi_layer": {"weight_decay": 0.1}, "simple_convnet": {}}
+# "sequential": a network of one's own (no batch normalization: each rank would normalize
+# its own share, as frameworks do without synchronized statistics).
+MODELS = {"two_layer": {}, "multi_layer": {"weight_decay": 0.1}, "simple_convnet": {},
+          "sequential": {}}
+
+
+def _network(model):
+    if model == "sequential":
+        return Sequential([conv(6, 3, pad=1), relu(), pool(2), conv(8, 3), relu(), flatten(),
+                           affine(10)], input_shape=(1, 28, 28))
+    return build_model(model, **MODELS[model])
 SAMPLES, BATCH = 40, 7  # 7 = shares of 3 and 4 samples: unequal shares are weighted right
 
 
@@ -26,9 +37,10 @@ def step(model, comm=None):
     xpnet.set_dtype("float64")
     xpnet.seed(5, rank=comm.rank if comm else 0)
     data = np.random.default_rng(11)
-    shape = (SAMPLES, 1, 28, 28) if takes_images(model) else (SAMPLES, 784)
+    images = model == "sequential" or takes_images(model)
+    shape = (SAMPLES, 1, 28, 28) if images else (SAMPLES, 784)
     x, t = data.random(shape), data.integers(0, 10, SAMPLES)
-    net = build_model(model, **MODELS[model])
+    net = _network(model)
     trainer = Trainer(net, x, t, x[:10], t[:10], epochs=1, mini_batch_size=BATCH,
                       optimizer="Adam", optimizer_param={"lr": 0.01}, schedule="epochs", comm=comm)
     with _counting() as record:
