@@ -8,6 +8,7 @@ import io
 import os
 import pickle
 import shutil
+import signal
 import struct
 import tarfile
 import threading
@@ -459,11 +460,13 @@ def test_xpnet_train_on_cifar10_sizes_the_networks_for_its_images(cifar, tmp_pat
     """--dataset cifar10: 3x32x32 images and 10 classes reach VGG and the book's networks."""
     from xpnet.cli.train import main
     cifar()
+    handler = signal.getsignal(signal.SIGINT)
     for model in ("vgg", "simple_convnet", "two_layer"):
         out = tmp_path / model
         assert main(["--dataset", "cifar10", "--model", model, "--epochs", "1", "--batch-size",
                      "10", "--no-progress", "--out", str(out)]) == 0
         assert (out / "checkpoint.npz").exists()
+    assert signal.getsignal(signal.SIGINT) is handler  # the caller keeps its Ctrl-C
     err = capsys.readouterr().err
     assert "training Sequential on cifar10 (20 train, 4 test images)" in err
     from xpnet.serialization import load_arrays

@@ -66,8 +66,9 @@ def test_every_option_named_exists():
                    "xpnet.doctor"):
         helps += subprocess.run([sys.executable, "-m", module, "--help"], capture_output=True,
                                 text=True, cwd=ROOT).stdout
-    helps += subprocess.run([sys.executable, os.path.join("bench", "book_speed.py"), "--help"],
-                            capture_output=True, text=True, cwd=ROOT).stdout
+    for script in ("book_speed.py", "compare_steps.py", "time_to_accuracy.py"):
+        helps += subprocess.run([sys.executable, os.path.join("bench", script), "--help"],
+                                capture_output=True, text=True, cwd=ROOT).stdout
     named = set(re.findall(r"(?<![\w-])(--[a-z][a-z-]+)", "".join(PAGES.values())))
     named -= {"--benchmark-enable"}  # pytest-benchmark's, passed through by the report
     missing = sorted(option for option in named if option not in helps)

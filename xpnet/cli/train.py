@@ -344,6 +344,10 @@ def console():
     0.5-0.9 s here. Under MPI the process exits normally: MPI must finalize.
     """
     code = main()
+    # Finished: a Ctrl-C while Python shuts down (Numba's and OpenMP's threads take a
+    # moment) would kill the process by the signal itself, after everything was saved.
+    # (Here, not in main(): a program that calls main() keeps its own Ctrl-C.)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if "mpi4py" in sys.modules:
         return code
     sys.stdout.flush()
@@ -353,11 +357,7 @@ def console():
 
 def _single(prog, args, given):
     try:
-        code = run(prog, train, args, given)
-        # Finished: a Ctrl-C while Python shuts down (Numba's and OpenMP's threads take a
-        # moment) would kill the process by the signal itself, after everything was saved.
-        signal.signal(signal.SIGINT, signal.SIG_IGN)
-        return code
+        return run(prog, train, args, given)
     except KeyboardInterrupt:  # while loading the data or building the network
         print(f"{prog}: interrupted before training started", file=sys.stderr)
         return 130
