@@ -36,6 +36,11 @@ def torch_model(torch, model):
         return nn.Sequential(nn.Conv2d(1, 30, 5), nn.ReLU(), nn.MaxPool2d(2, 2), nn.Flatten(),
                              nn.Linear(4320, 100), nn.ReLU(), nn.Linear(100, 10))
 
+    if model == "fashion_net":  # bench/fashion_net.py
+        return nn.Sequential(nn.Conv2d(1, 32, 3, padding=1), nn.BatchNorm2d(32, eps=1e-6),
+                             nn.ReLU(), nn.MaxPool2d(2, 2), nn.Conv2d(32, 64, 3, padding=1),
+                             nn.BatchNorm2d(64, eps=1e-6), nn.ReLU(), nn.MaxPool2d(2, 2),
+                             nn.Flatten(), nn.Linear(64 * 7 * 7, 10))
     if model == "vgg":  # xpnet.models.vgg
         layers, channels = [], 3
         for width in (32, 64, 128):
