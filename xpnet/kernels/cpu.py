@@ -493,69 +493,63 @@ def crop_flip(x, offset_y, offset_x, flip, pad):
     return out
 
 
-@njit_cached(parallel=True)
-def _batch_norm_forward(x, gamma, beta, eps, out, mean, var, inv_std):
-    N, C, H, W = x.shape
-    m = N * H * W
+@njit_cached(parallel=True, fastmath={"reassoc", "contract"})
+def _channel_sums(x, shift, y, sums):
+    """sums[c] = (sum of x[:, c] - shift[c], sum of (x[:, c] - shift[c]) (y[:, c] - shift[c])),
+    in float64; each channel sums in a fixed order (vectorized), whatever the thread count."""
+    N, C = x.shape[:2]
     for c in prange(C):
-        total = 0.0  # float64 sums, whatever the data's dtype
+        s, t = 0.0, 0.0
         for n in range(N):
-            for i in range(H):
-                for j in range(W):
-                    total += x[n, c, i, j]
-        mu = total / m
-        total = 0.0
-        for n in range(N):
-            for i in range(H):
-                for j in range(W):
-                    total += (x[n, c, i, j] - mu) ** 2
-        mean[c], var[c] = mu, total / m
-        inv = 1.0 / np.sqrt(var[c] + eps)
-        inv_std[c] = inv
-        scale, shift = gamma[c] * inv, beta[c] - gamma[c] * inv * mu
-        for n in range(N):
-            for i in range(H):
-                for j in range(W):
-                    out[n, c, i, j] = x[n, c, i, j] * scale + shift
+            a, b = x[n, c].ravel(), y[n, c].ravel()
+            for i in range(a.size):
+                d = a[i] - shift[c]
+                s += d
+                t += d * (b[i] - shift[c])
+        sums[c, 0], sums[c, 1] = s, t
 
 
-@njit_cached(parallel=True)
-def _batch_norm_backward(dout, x, mean, inv_std, gamma, dx, dgamma, dbeta):
-    N, C, H, W = x.shape
-    m = N * H * W
-    for c in prange(C):
-        mu, inv = mean[c], inv_std[c]
-        sum_dy = 0.0
-        sum_dy_xn = 0.0
-        for n in range(N):
-            for i in range(H):
-                for j in range(W):
-                    sum_dy += dout[n, c, i, j]
-                    sum_dy_xn += dout[n, c, i, j] * (x[n, c, i, j] - mu) * inv
-        dbeta[c], dgamma[c] = sum_dy, sum_dy_xn
-        scale = gamma[c] * inv
-        mean_dy, mean_dy_xn = sum_dy / m, sum_dy_xn / m
-        for n in range(N):
-            for i in range(H):
-                for j in range(W):
-                    xn = (x[n, c, i, j] - mu) * inv
-                    dx[n, c, i, j] = scale * (dout[n, c, i, j] - mean_dy - xn * mean_dy_xn)
+@njit_cached(parallel=True, fastmath={"contract"})
+def _channel_affine(x, a, y, b, k, out):
+    """out[n, c] = a[c] * x[n, c] + b[c] * y[n, c] + k[c], a plane at a time."""
+    N, C = x.shape[:2]
+    for nc in prange(N * C):
+        n, c = nc // C, nc % C
+        src, other, dst = x[n, c].ravel(), y[n, c].ravel(), out[n, c].ravel()
+        for i in range(src.size):
+            dst[i] = a[c] * src[i] + b[c] * other[i] + k[c]
 
 
 def batch_norm_forward(x, gamma, beta, eps):
-    C = x.shape[1]
+    x = np.ascontiguousarray(x)
+    C, m = x.shape[1], x.size // x.shape[1]
+    sums = np.empty((C, 2))
+    _channel_sums(x, np.zeros(C), x, sums)  # the mean, then the variance about it
+    mean = sums[:, 0] / m
+    _channel_sums(x, mean, x, sums)
+    var = sums[:, 1] / m - (sums[:, 0] / m) ** 2  # the second term: the mean's rounding
+    inv_std = 1.0 / np.sqrt(var + eps)
+    scale = gamma * inv_std
     out = np.empty_like(x)
-    mean, var, inv_std = (np.empty(C, dtype=x.dtype) for _ in range(3))
-    _batch_norm_forward(np.ascontiguousarray(x), np.ascontiguousarray(gamma, dtype=x.dtype),
-                        np.ascontiguousarray(beta, dtype=x.dtype), eps, out, mean, var, inv_std)
-    return out, mean, var, inv_std
+    dtype = x.dtype
+    _channel_affine(x, scale.astype(dtype), x, np.zeros(C, dtype),
+                    (beta - mean * scale).astype(dtype), out)
+    return out, mean.astype(dtype), var.astype(dtype), inv_std.astype(dtype)
 
 
 def batch_norm_backward(dout, x, mean, inv_std, gamma):
-    C = x.shape[1]
+    dout, x = np.ascontiguousarray(dout, dtype=x.dtype), np.ascontiguousarray(x)
+    C, m = x.shape[1], x.size // x.shape[1]
+    mean, inv_std = mean.astype(np.float64), inv_std.astype(np.float64)
+    sums = np.empty((C, 2))
+    _channel_sums(dout, np.zeros(C), x, sums)  # sum(dout), sum(dout * x)
+    dbeta = sums[:, 0]
+    dgamma = (sums[:, 1] - mean * dbeta) * inv_std  # sum(dout * xn)
+    scale = gamma * inv_std
+    # dx = scale (dout - dbeta/m - xn dgamma/m), xn = (x - mean) inv_std: a dout + b x + k
+    b = -scale * inv_std * dgamma / m
+    k = -scale * dbeta / m - b * mean
     dx = np.empty_like(x)
-    dgamma, dbeta = np.empty(C, dtype=x.dtype), np.empty(C, dtype=x.dtype)
-    _batch_norm_backward(np.ascontiguousarray(dout, dtype=x.dtype), np.ascontiguousarray(x),
-                         mean, inv_std, np.ascontiguousarray(gamma, dtype=x.dtype), dx, dgamma,
-                         dbeta)
-    return dx, dgamma, dbeta
+    dtype = x.dtype
+    _channel_affine(dout, scale.astype(dtype), x, b.astype(dtype), k.astype(dtype), dx)
+    return dx, dgamma.astype(dtype), dbeta.astype(dtype)
