@@ -81,7 +81,8 @@ def torch_step(torch, net, x, t):
     return step
 
 
-def _accuracy(torch, net, x, t, chunk=500):
+def accuracy(torch, net, x, t, chunk=500):
+    """The share of (x, t) that ``net`` classifies right, ``chunk`` samples at a time."""
     net.eval()
     with torch.no_grad():
         right = sum(int((net(x[i:i + chunk]).argmax(1) == t[i:i + chunk]).sum())
@@ -114,8 +115,8 @@ def train_job(torch, data, epochs, batch_size=100, eval_samples=2000, seed=0, de
             optimizer.zero_grad()
             loss_fn(net(x_train[idx]), t_train[idx]).backward()
             optimizer.step()
-        train_acc = _accuracy(torch, net, x_train[scored["train"]], t_train[scored["train"]])
-        test_acc = _accuracy(torch, net, x_test[scored["test"]], t_test[scored["test"]])
+        train_acc = accuracy(torch, net, x_train[scored["train"]], t_train[scored["train"]])
+        test_acc = accuracy(torch, net, x_test[scored["test"]], t_test[scored["test"]])
         print(f"epoch {epoch}: train {train_acc:.4f} test {test_acc:.4f} "
               f"({time.perf_counter() - start:.1f} s)")
-    return _accuracy(torch, net, x_test, t_test)
+    return accuracy(torch, net, x_test, t_test)

@@ -92,15 +92,6 @@ def load_init(torch, net, path):
                 layer.bias.copy_(torch.from_numpy(params[f"beta{counts['gamma']}"]))
 
 
-def accuracy(torch, net, x, t, chunk=1000):
-    net.eval()
-    with torch.no_grad():
-        right = sum(int((net(x[i:i + chunk]).argmax(1) == t[i:i + chunk]).sum())
-                    for i in range(0, len(x), chunk))
-    net.train()
-    return right / len(x)
-
-
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--init", required=True)
@@ -117,7 +108,7 @@ def main(argv=None):
     p.add_argument("--eval-samples", type=int, default=2000)
     args = p.parse_args(argv)
     import torch
-    from torch_nets import torch_model
+    from torch_nets import accuracy, torch_model
     torch.manual_seed(args.seed)
     generator = torch.Generator().manual_seed(args.seed)
     x_train, t_train, x_test, t_test = map(torch.from_numpy, fashion_mnist())
@@ -150,10 +141,10 @@ def main(argv=None):
             optimizer.step()
             scheduler.step()
             losses.append(loss.detach())
-        test = accuracy(torch, net, x_test[sample], t_test[sample])
+        test = accuracy(torch, net, x_test[sample], t_test[sample], chunk=1000)
         print(f"epoch {epoch}/{args.epochs}: mean loss {float(torch.stack(losses).mean()):.4f}, "
               f"test {test:.4f}", file=sys.stderr, flush=True)
-    print(f"test accuracy {accuracy(torch, net, x_test, t_test):.4f} on all {len(x_test):,} "
+    print(f"test accuracy {accuracy(torch, net, x_test, t_test, chunk=1000):.4f} on all {len(x_test):,} "
           "test images", flush=True)
 
 
