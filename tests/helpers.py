@@ -1,6 +1,8 @@
-"""Helpers for tests: numerical gradients of a layer, and comparing two training runs."""
+"""Helpers for tests: numerical gradients of a layer, stopping and comparing training runs."""
 import json
 import os
+import signal
+import subprocess
 
 import numpy as np
 
@@ -10,6 +12,19 @@ from xpnet.serialization import load_arrays
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 STANDIN_CUPY = os.environ.get("XPNET_TEST_CUPY") == "standin"  # set by the root conftest.py
+
+
+def ctrl_c_after(command, line_start, timeout, **popen):
+    """Run ``command``, press Ctrl-C (SIGINT) once a stderr line starts with ``line_start``;
+    (exit status, the stderr that followed)."""
+    job = subprocess.Popen(command, stderr=subprocess.PIPE, text=True, stdout=subprocess.DEVNULL,
+                           **popen)
+    for line in job.stderr:
+        if line.startswith(line_start):
+            job.send_signal(signal.SIGINT)
+            break
+    rest = job.stderr.read()
+    return job.wait(timeout=timeout), rest
 
 
 def layer_gradients(forward, backward, arrays, out_weights):

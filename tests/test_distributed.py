@@ -6,7 +6,6 @@ test extra); they are skipped, saying why, where mpiexec or mpi4py is missing.
 import json
 import os
 import shutil
-import signal
 import subprocess
 import sys
 import time
@@ -14,7 +13,7 @@ import time
 import numpy as np
 import pytest
 
-from helpers import ROOT, STANDIN_CUPY, assert_same_run
+from helpers import ROOT, STANDIN_CUPY, assert_same_run, ctrl_c_after
 from mpi_programs import one_step, own_loop
 from xpnet.backend import gpu_report, random
 from xpnet.launcher import cores_per_rank, mpi_launch
@@ -163,14 +162,10 @@ def test_ctrl_c_on_two_ranks_saves_and_resume_continues_exactly(tmp_path, data_d
     full_env = dict(os.environ, XPNET_DEVICE=device, XPNET_DATA_DIR=data_dir)
     args = [MPIEXEC, "-n", "2", sys.executable, os.path.join(ROOT, "train.py"), *FAST,
             "--batch-size", "50", "--epochs", "3"]
-    job = subprocess.Popen([*args, "--out", "stopped"], stderr=subprocess.PIPE, text=True,
-                           cwd=tmp_path, env=full_env, stdout=subprocess.DEVNULL)
-    for line in job.stderr:  # Ctrl-C (mpiexec passes it to every rank) once epoch 1 is done
-        if line.startswith("epoch 1/3"):
-            job.send_signal(signal.SIGINT)
-            break
-    rest = job.stderr.read()
-    assert job.wait(timeout=120) == 130, rest
+    # Ctrl-C (mpiexec passes it to every rank) once epoch 1 is done
+    code, rest = ctrl_c_after([*args, "--out", "stopped"], "epoch 1/3", 120, cwd=tmp_path,
+                              env=full_env)
+    assert code == 130, rest
     assert "stopped: saved" in rest and rest.count("stopping after this step") == 1
     resumed = train_py("--resume", "--out", "stopped", data_dir=data_dir, cwd=tmp_path,
                        device=device)

@@ -6,7 +6,6 @@ the counting tests need it and skip on a real GPU, the others run on either.
 """
 import json
 import os
-import signal
 import subprocess
 import sys
 
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 
 import xpnet
-from helpers import ROOT, STANDIN_CUPY, assert_same_run
+from helpers import ROOT, STANDIN_CUPY, assert_same_run, ctrl_c_after
 from xpnet.models import DeepConvNet, SimpleConvNet
 from xpnet.trainer import Trainer
 
@@ -98,14 +97,9 @@ FAST = ["--model", "multi_layer_extend", "--dropout", "0.2", "--batchnorm", "--e
 def test_ctrl_c_and_resume_on_the_gpu_is_bit_exact_and_loads_on_a_cpu(tmp_path, data_dir):
     env = dict(os.environ, XPNET_DEVICE="gpu", XPNET_DATA_DIR=data_dir)
     command = [sys.executable, os.path.join(ROOT, "train.py"), *FAST]
-    job = subprocess.Popen([*command, "--out", "stopped"], stderr=subprocess.PIPE, text=True,
-                           cwd=tmp_path, env=env, stdout=subprocess.DEVNULL)
-    for line in job.stderr:
-        if line.startswith("epoch 1/3"):
-            job.send_signal(signal.SIGINT)
-            break
-    rest = job.stderr.read()
-    assert job.wait(timeout=300) == 130, rest
+    code, rest = ctrl_c_after([*command, "--out", "stopped"], "epoch 1/3", 300, cwd=tmp_path,
+                              env=env)
+    assert code == 130, rest
     assert "stopped: saved" in rest
     for args in ([*command, "--out", "whole"], [*command[:2], "--resume", "--out", "stopped"]):
         result = subprocess.run(args, capture_output=True, text=True, timeout=300, cwd=tmp_path,

@@ -6,7 +6,6 @@ through a stopped and resumed run, which must equal the run never stopped.
 import json
 import math
 import os
-import signal
 import subprocess
 import sys
 
@@ -14,7 +13,7 @@ import numpy as np
 import pytest
 
 import xpnet
-from helpers import ROOT, STANDIN_CUPY, assert_same_run
+from helpers import ROOT, STANDIN_CUPY, assert_same_run, ctrl_c_after
 from test_cli import one_line_error
 from xpnet import asnumpy
 from xpnet.augment import Augment
@@ -243,14 +242,8 @@ def test_own_data_and_network_train_and_a_stopped_run_resumes_bit_exact(own):
     metrics = json.loads((own / "runs" / "small_net-shapes" / "metrics.json").read_text())
     assert metrics["test_accuracy"] >= 0.9, metrics["history"]
     assert metrics["settings"]["schedule"] == "cosine" and metrics["settings"]["crop"] == 1
-    job = subprocess.Popen([*command, "--out", "stopped"], stderr=subprocess.PIPE, text=True,
-                           cwd=own, env=env, stdout=subprocess.DEVNULL)
-    for line in job.stderr:
-        if line.startswith("epoch 2/6"):
-            job.send_signal(signal.SIGINT)
-            break
-    rest = job.stderr.read()
-    assert job.wait(timeout=300) == 130 and "stopped: saved" in rest, rest
+    code, rest = ctrl_c_after([*command, "--out", "stopped"], "epoch 2/6", 300, cwd=own, env=env)
+    assert code == 130 and "stopped: saved" in rest, rest
     other = own / "elsewhere"  # the files are found from any folder: their paths were kept
     other.mkdir()
     resumed = subprocess.run([*command[:2], "--resume", "--out", str(own / "stopped"),
