@@ -55,10 +55,10 @@ def batch_norm_forward(xp, x, gamma, beta, eps):
     """Per-channel batch normalization of (N, C, H, W) in training mode, in NCHW order (no
     transposes): (out, mean, var, inv_std), the statistics per channel as (C,) arrays."""
     mean = x.mean(axis=(0, 2, 3))
-    var = ((x - mean[:, None, None]) ** 2).mean(axis=(0, 2, 3))
+    xc = x - mean[:, None, None]
+    var = (xc ** 2).mean(axis=(0, 2, 3))
     inv_std = 1 / xp.sqrt(var + eps)
-    scale = (gamma * inv_std)[:, None, None]
-    return (x - mean[:, None, None]) * scale + beta[:, None, None], mean, var, inv_std
+    return xc * (gamma * inv_std)[:, None, None] + beta[:, None, None], mean, var, inv_std
 
 
 def batch_norm_backward(xp, dout, x, mean, inv_std, gamma):

@@ -84,15 +84,11 @@ class BatchNormalization(Layer):
         if self._per_channel(x.shape) and x.dtype.kind == "f":
             return self._forward_channels(x, train_flg, xp)
         rows = self._to_rows(x)
-        if self.running_mean is None:
-            self.running_mean = xp.zeros(rows.shape[1], dtype=rows.dtype)
-            self.running_var = xp.zeros(rows.shape[1], dtype=rows.dtype)
+        self._start_running(rows.shape[1], rows.dtype, xp)
         if train_flg:
             mu, var, xc, std, xn = (a[0] for a in self._normalize(rows[None], xp))
             self.batch_size, self.xc, self.std, self.xn = rows.shape[0], xc, std, xn
-            m = self.momentum
-            self.running_mean = m * self.running_mean + (1 - m) * mu.reshape(-1)
-            self.running_var = m * self.running_var + (1 - m) * var.reshape(-1)
+            self._track(mu.reshape(-1), var.reshape(-1))
         else:
             xn = (rows - self.running_mean) / xp.sqrt(self.running_var + EPS)
         out = self.gamma.reshape(-1) * xn + self.beta.reshape(-1)
@@ -100,19 +96,27 @@ class BatchNormalization(Layer):
 
     def _forward_channels(self, x, train_flg, xp):
         gamma, beta = self.gamma.reshape(-1), self.beta.reshape(-1)
-        if self.running_mean is None:
-            self.running_mean = xp.zeros(gamma.size, dtype=x.dtype)
-            self.running_var = xp.zeros(gamma.size, dtype=x.dtype)
+        self._start_running(gamma.size, x.dtype, xp)
         if not train_flg:
             scale = gamma / xp.sqrt(self.running_var + EPS)
             shift = beta - self.running_mean * scale
             return x * scale[:, None, None] + shift[:, None, None]
         out, mean, var, inv_std = batch_norm_forward(x, gamma, beta, EPS)
         self.channel_stats = (x, mean, inv_std)
+        self._track(mean, var)
+        return out
+
+    def _start_running(self, size, dtype, xp):
+        """Running statistics of ``size`` features, zeros, on the first forward."""
+        if self.running_mean is None:
+            self.running_mean = xp.zeros(size, dtype=dtype)
+            self.running_var = xp.zeros(size, dtype=dtype)
+
+    def _track(self, mean, var):
+        """Fold a training batch's mean and (biased) variance into the running statistics."""
         m = self.momentum
         self.running_mean = m * self.running_mean + (1 - m) * mean
         self.running_var = m * self.running_var + (1 - m) * var
-        return out
 
     def backward(self, dout):
         xp = self._xp(dout, self.gamma)
