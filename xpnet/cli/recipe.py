@@ -8,7 +8,7 @@ decoupled weight decay, the same augmentation.
 import os
 
 from ..augment import Augment
-from ..datasets.named import dataset_label, load_dataset, num_classes
+from ..datasets.named import is_dataset_file, load_dataset, num_classes
 from ..models.model_file import check_fits
 from ..models.registry import build_model, is_model_file, model_options, takes_images
 from ..optimizers import get_optimizer
@@ -22,9 +22,10 @@ ADAMW_DECAY = 0.01  # --optimizer adamw's decoupled weight decay unless --decoup
 
 def run_name(settings):
     """MODEL-DATASET, a run folder's name (a file's stem stands for the file)."""
-    model = settings["model"]
-    model = os.path.splitext(os.path.basename(model))[0] if is_model_file(model) else model
-    return f"{model}-{dataset_label(settings['dataset'])}"
+    def word(name, is_file):
+        return os.path.splitext(os.path.basename(name))[0] if is_file(name) else name
+    return (f"{word(settings['model'], is_model_file)}-"
+            f"{word(settings['dataset'], is_dataset_file)}")
 
 
 def load_data(settings, data_dir):
@@ -44,16 +45,19 @@ def build_network(settings, x_train, t_train, t_test):
     return network
 
 
-def make_optimizer(settings, steps_per_epoch, epochs):
-    """The optimizer: the learning rate, its schedule over ``epochs``, decoupled decay."""
+def make_optimizer(settings):
+    """The optimizer: its learning rate and decoupled decay (the schedule: ``schedule_for``)."""
     decay = settings["decoupled_decay"]
     if decay is None:
         decay = ADAMW_DECAY if settings["optimizer"] == "adamw" else 0.0
-    warmup = round(settings["warmup"] * steps_per_epoch)
-    schedule = make_schedule(settings["schedule"],
-                             max(epochs * steps_per_epoch, warmup + 1), warmup)
-    return get_optimizer(settings["optimizer"], lr=settings["lr"], weight_decay=decay,
-                         schedule=schedule)
+    return get_optimizer(settings["optimizer"], lr=settings["lr"], weight_decay=decay)
+
+
+def schedule_for(settings, trainer):
+    """The learning-rate schedule over the trainer's steps (its epochs times its steps per
+    epoch), or None; its warm-up in steps."""
+    warmup = round(settings["warmup"] * trainer.iter_per_epoch)
+    return make_schedule(settings["schedule"], max(trainer.max_iter, warmup + 1), warmup)
 
 
 def make_augment(settings):

@@ -38,7 +38,7 @@ from ..trainer import Trainer
 from .common import run
 from .parser import Parser
 from .recipe import (RECIPE_DEFAULTS, build_network, load_data, make_augment, make_optimizer,
-                     run_name)
+                     run_name, schedule_for)
 from .session import Session, _progress
 
 ABORT_GRACE = 1.0  # seconds a failing rank waits before ending the job (its output travels)
@@ -275,13 +275,13 @@ def train(args, given, comm=None):
         (x_train, t_train), (x_test, t_test) = _lead_first(comm, load_data, settings,
                                                            args.data_dir)
         network = build_network(settings, x_train, t_train, t_test)
-        steps_per_epoch = max(math.ceil(len(x_train) / settings["batch_size"]), 1)
         trainer = Trainer(network, x_train, t_train, x_test, t_test, epochs=epochs,
                           mini_batch_size=settings["batch_size"],
-                          optimizer=make_optimizer(settings, steps_per_epoch, epochs),
+                          optimizer=make_optimizer(settings),
                           evaluate_sample_num_per_epoch=settings["eval_samples"] or None,
                           verbose=False, schedule="epochs", comm=comm,
                           augment=make_augment(settings))
+        trainer.optimizer.schedule = schedule_for(settings, trainer)
         session = Session(trainer, settings, folder, progress=not args.no_progress, lead=lead)
         if restore:
             restore(network, trainer)

@@ -1,6 +1,4 @@
 """A dataset by the name ``xpnet-train --dataset`` takes: mnist, fashion-mnist, cifar10 or FILE.npz."""
-import os
-
 from .arrays import load_npz, num_classes
 from .cifar10 import load_cifar10
 from .mnist import load_fashion_mnist, load_mnist
@@ -30,10 +28,4 @@ def load_dataset(name, data_dir=None):
             "cifar10": load_cifar10}[name]
     return load(normalize=True, flatten=False, data_dir=data_dir)
 
-
-def dataset_label(name):
-    """The word for a dataset in a run folder's name: its name, or the file's stem."""
-    return os.path.splitext(os.path.basename(name))[0] if is_dataset_file(name) else name
-
-
-__all__ = ["DATASETS", "dataset_label", "is_dataset_file", "load_dataset", "num_classes"]
+__all__ = ["DATASETS", "is_dataset_file", "load_dataset", "num_classes"]
