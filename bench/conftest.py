@@ -16,6 +16,7 @@ runs once on smaller inputs, proving it still executes.
 """
 import xpnet  # noqa: I001  (first: its thread settings must precede NumPy's import)
 import json
+import os
 import pathlib
 import subprocess
 import sys
@@ -31,10 +32,19 @@ from xpnet.backend import gpu_unavailable_reason
 xpnet.kernels.NUMPY_WORK_BEFORE_JIT = 0
 
 
+def _standin_cupy():
+    """True when ``cupy`` is the tests' CPU stand-in (the root conftest.py installs it)."""
+    return hasattr(sys.modules.get("cupy"), "standin")
+
+
 @pytest.fixture(params=["cpu", pytest.param("gpu", marks=pytest.mark.gpu)])
-def device(request):
+def device(request, smoke):
+    """The device, on a GPU only when one is usable. The tests' CuPy stand-in runs the GPU
+    cases in smoke mode (they still execute) and is never timed: it is not a GPU."""
     if request.param == "gpu" and gpu_unavailable_reason():
         pytest.skip(f"no GPU: {gpu_unavailable_reason()}")
+    if request.param == "gpu" and not smoke and _standin_cupy():
+        pytest.skip("no GPU: CuPy is the tests' CPU stand-in, whose times mean nothing")
     with xpnet.using_device(request.param) as dev:
         xpnet.seed(0)
         yield dev
@@ -48,8 +58,18 @@ def smoke(benchmark):
 
 @pytest.fixture
 def torch():
-    """PyTorch, for the optional comparison rows; a clean skip when it is not installed."""
-    torch = pytest.importorskip("torch", reason="PyTorch rows need torch (never a dependency)")
+    """PyTorch, for the optional comparison rows; a clean skip when it is not installed.
+
+    Imported without the thread settings that ``import xpnet`` chose for xpnet's own
+    pools (xpnet._threads.CHOSEN): PyTorch's OpenMP runtime reads them when it loads,
+    and its rows must time what a PyTorch process does. With xpnet's
+    OMP_WAIT_POLICY=PASSIVE its max-pool backward took 1.1-1.7x as long."""
+    chosen = {name: os.environ.pop(name) for name in xpnet._threads.CHOSEN
+              if os.environ.get(name) == xpnet._threads.CHOSEN[name]}
+    try:
+        torch = pytest.importorskip("torch", reason="PyTorch rows need torch (never a dependency)")
+    finally:
+        os.environ.update(chosen)
     torch.set_num_threads(max(1, torch.get_num_threads()))
     return torch
 

@@ -40,13 +40,23 @@ def runs_the_books_code():
     return module or script or os.environ.get(BOOK_FACE) == "1"
 
 
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+# The variables this import set (the user had set none of them), with their values.
+CHOSEN = {}
+
+
+def _choose(name, value):
+    """Set an environment variable the user left unset, and remember it in CHOSEN."""
+    if name not in os.environ:
+        os.environ[name] = CHOSEN[name] = value
+
+
+_choose("OMP_WAIT_POLICY", "PASSIVE")
 if not runs_the_books_code():
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+    _choose("OPENBLAS_THREAD_TIMEOUT", "4")
 
 # Ranks of an MPI job on one machine share its cores: each rank's pools take its share
 # (mpiexec -n 2 on 2 cores: one thread each) instead of every rank taking every core.
 if mpi_launch() is not None:
     _share = str(cores_per_rank())
     for _pool in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
-        os.environ.setdefault(_pool, _share)
+        _choose(_pool, _share)
