@@ -220,3 +220,35 @@ def test_a_script_that_reads_local_files_loads_no_network_random_or_argparse_cod
     result = xpnet_book(reader / "ch", script)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_a_pure_python_script_never_imports_numpy(reader):
+    """The book's chapter-5 layers of apples and oranges are plain Python: under xpnet-book
+    they start as fast as python starts them, with no NumPy (about 0.1 s) imported."""
+    script = _script(reader, """
+        print("numpy" in sys.modules, "xpnet.backend" in sys.modules)
+    """)
+    result = xpnet_book(reader / "ch", script)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["False", "False"]
+
+
+def test_xpnet_imported_later_by_the_script_takes_the_books_terms(reader):
+    """The backend, first imported by the script itself, computes on the book's terms."""
+    script = _script(reader, """
+        import xpnet
+        from xpnet.backend.random import uses_numpy_global
+        print(xpnet.get_dtype(), xpnet.get_device().name, uses_numpy_global())
+    """)
+    result = xpnet_book(reader / "ch", script, env={"XPNET_DEVICE": "cpu"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["float64", "cpu", "True"]
+
+
+def test_import_xpnet_alone_leaves_numpy_for_later():
+    """NumPy is imported when xpnet's API is first used, not by ``import xpnet``."""
+    code = ("import sys, xpnet; a = 'numpy' in sys.modules; xpnet.xp; "
+            "print(a, 'numpy' in sys.modules, 'xp' in dir(xpnet))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout
+    assert out.split() == ["False", "True", "True"]

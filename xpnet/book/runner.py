@@ -6,11 +6,9 @@ import pickle
 import runpy
 import sys
 
-from .. import backend
-from ..backend.random import use_numpy_global
+from .._threads import BOOK_FACE
 from ..cli.common import run
 from ..errors import XpnetError
-from .. import safe_pickle
 from .importer import install
 
 
@@ -66,19 +64,37 @@ def _guarded_load(file, **kwargs):
     caller = os.path.abspath(sys._getframe(1).f_code.co_filename)
     if caller.startswith(_installed()):
         return _REAL_LOAD(file, **kwargs)
+    from .. import safe_pickle
     return safe_pickle.loads(file.read())
 
 
-def prepare():
-    """Everything the book face changes in this process, before a script runs."""
-    _on_the_cpu()
-    backend.set_dtype(os.environ.get("XPNET_DTYPE") or "float64")
-    use_numpy_global(True)
+def prepare(now=True):
+    """Everything the book face changes in this process, before a script runs.
+
+    xpnet's backend takes the book's terms (``book_terms``) now, or, with ``now``
+    False and the backend not loaded yet, when it is first imported (BOOK_FACE in
+    the environment says so): a script that never computes with NumPy, like the
+    book's pure-Python layers of chapter 5, then never waits for NumPy's import."""
+    _note_the_cpu()
+    if now or "xpnet.backend" in sys.modules:
+        book_terms()
+    else:
+        os.environ[BOOK_FACE] = "1"
     install()
     pickle.load = _guarded_load
 
 
-def _on_the_cpu():
+def book_terms():
+    """The book's terms for xpnet's backend: the CPU, float64 (unless XPNET_DTYPE says
+    otherwise), and NumPy's global generator, which draws in the book's order."""
+    from .. import backend
+    from ..backend.random import use_numpy_global
+    backend.set_device("cpu")
+    backend.set_dtype(os.environ.get("XPNET_DTYPE") or "float64")
+    use_numpy_global(True)
+
+
+def _note_the_cpu():
     """The book's code computes on the CPU, whatever XPNET_DEVICE says; one line says why.
 
     Its scripts and chapter modules make NumPy arrays themselves (``np.random.randn``
@@ -91,14 +107,13 @@ def _on_the_cpu():
         print(f"xpnet-book: computing on the CPU (XPNET_DEVICE={asked} ignored): the book's "
               f"code makes NumPy arrays of its own; for the GPU, use xpnet's own API "
               f"(XPNET_DEVICE=gpu python train.py)", file=sys.stderr)
-    backend.set_device("cpu")
 
 
 def run_script(script, args=(), seed=None):
     """Run ``script`` as ``__main__`` with ``args`` as its arguments, on the book face."""
     if not os.path.isfile(script):
         raise XpnetError(f"{script}: no such file")
-    prepare()
+    prepare(now=False)
     if seed is not None:
         import numpy
         numpy.random.seed(seed)
