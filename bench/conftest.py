@@ -64,8 +64,7 @@ def torch():
     pools (xpnet._threads.CHOSEN): PyTorch's OpenMP runtime reads them when it loads,
     and its rows must time what a PyTorch process does. With xpnet's
     OMP_WAIT_POLICY=PASSIVE its max-pool backward took 1.1-1.7x as long."""
-    chosen = {name: os.environ.pop(name) for name in xpnet._threads.CHOSEN
-              if os.environ.get(name) == xpnet._threads.CHOSEN[name]}
+    chosen = {name: os.environ.pop(name) for name in os.environ.keys() - users_environment()}
     try:
         torch = pytest.importorskip("torch", reason="PyTorch rows need torch (never a dependency)")
     finally:
@@ -104,10 +103,19 @@ def torch_device(torch, device):
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
+def users_environment():
+    """The environment without the thread settings ``import xpnet`` chose for its own pools
+    (xpnet._threads.CHOSEN): a PyTorch process must run as the user's would, and an xpnet
+    process chooses them again itself."""
+    chosen = xpnet._threads.CHOSEN
+    return {k: v for k, v in os.environ.items() if k not in chosen or chosen[k] != v}
+
+
 def probe(*args):
-    """The JSON result of ``bench/probe.py ARGS`` run in a fresh process (see that file)."""
+    """The JSON result of ``bench/probe.py ARGS`` run in a fresh process (see that file),
+    in the user's environment (``users_environment``)."""
     done = subprocess.run([sys.executable, str(ROOT / "bench" / "probe.py"), *map(str, args)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=users_environment())
     if done.returncode:
         raise RuntimeError(f"bench/probe.py {' '.join(map(str, args))} failed:\n{done.stderr}")
     return json.loads(done.stdout.splitlines()[-1])
