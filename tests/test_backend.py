@@ -184,6 +184,21 @@ def test_idle_threads_sleep_unless_the_user_says_otherwise(user_env, expected, c
     assert result.stdout.splitlines() == [expected, " ".join(chosen)]
 
 
+@pytest.mark.parametrize("code, user_env, warned", [
+    ("import numpy, xpnet", {}, True),
+    ("import xpnet, numpy", {}, False),
+    ("import numpy, xpnet", {"OPENBLAS_THREAD_TIMEOUT": "4"}, False)])
+def test_importing_numpy_first_is_named_in_a_warning(code, user_env, warned):
+    """NumPy's OpenBLAS read its thread timeout before xpnet could choose it: say so."""
+    import os
+    env = {k: v for k, v in os.environ.items()
+           if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT", "XPNET_BOOK_FACE")}
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            env=dict(env, **user_env), timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert ("imported after NumPy" in result.stderr) == warned, result.stderr
+
+
 @pytest.mark.parametrize("how", ["module", "notebook kernel"])
 def test_the_books_code_keeps_openblas_threads_waiting(how, tmp_path):
     """xpnet-book's processes (the book's code: matrix products back to back) leave
