@@ -33,7 +33,7 @@ EPOCH_LINE = re.compile(r"^epoch (\d+)/\d+: .*test(?: \([^)]*\))? ([0-9.]+)")
 FINAL_LINE = re.compile(r"test accuracy ([0-9.]+) on all")
 
 INIT = """
-import sys, numpy as np, xpnet
+import sys, xpnet, numpy as np
 from xpnet.models.model_file import build_from_file
 xpnet.set_dtype("float32")
 xpnet.seed(int(sys.argv[2]))

@@ -198,7 +198,7 @@ def _fresh_process(cpu_path, program):
 
 def test_a_tiny_convnet_never_loads_numba(cpu_path):
     """The book's ch07 gradient check (10x10 image): loading Numba would be most of its time."""
-    program = ("import sys, numpy as np, xpnet\n"
+    program = ("import sys, xpnet, numpy as np\n"
                "from xpnet.models import SimpleConvNet\n"
                "xpnet.set_dtype('float64')\n"
                "net = SimpleConvNet(input_dim=(1, 10, 10), conv_param={'filter_num': 10, "
@@ -213,7 +213,7 @@ def test_numpy_works_until_numba_pays_then_numba_gives_the_same(cpu_path):
     """A few large convolutions stay on NumPy; gradients load Numba within a few steps and
     give the same values (SimpleConvNet's 5x5 convolution then takes the direct kernels,
     whose float32 sums run in another order: equal to rounding)."""
-    program = ("import sys, numpy as np, xpnet\n"
+    program = ("import sys, xpnet, numpy as np\n"
                "from xpnet.models import SimpleConvNet\n"
                "xpnet.seed(0)\n"  # unseeded weights moved the difference, 1e-7 to 1e-2
                "net = SimpleConvNet()\n"
@@ -235,7 +235,7 @@ def test_numpy_works_until_numba_pays_then_numba_gives_the_same(cpu_path):
 def test_a_convolution_on_numpy_counts_its_work_once(cpu_path):
     """Asking whether the direct kernels fit counts nothing: NumPy's im2col counts the work
     it does, once."""
-    program = ("import numpy as np, xpnet, xpnet.kernels as k\n"
+    program = ("import xpnet, xpnet.kernels as k, numpy as np\n"
                "from xpnet.layers import Convolution\n"
                "x = np.zeros((4, 3, 32, 32), dtype=np.float32)\n"
                "Convolution(np.zeros((2, 3, 3, 3), np.float32), np.zeros(2, np.float32), 1, 1)"
@@ -248,7 +248,7 @@ def test_a_trainer_computes_every_step_on_numba(cpu_path):
     """A Trainer loads Numba before its first step, so a resumed run's first steps use the
     kernels that the same steps of an uninterrupted run used (the direct convolutions are
     not im2col's bit for bit)."""
-    program = ("import sys, numpy as np, xpnet\n"
+    program = ("import sys, xpnet, numpy as np\n"
                "from xpnet.models import SimpleConvNet\n"
                "from xpnet.trainer import Trainer\n"
                "x = np.random.default_rng(0).random((20, 1, 28, 28), dtype=np.float32)\n"
