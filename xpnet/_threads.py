@@ -50,23 +50,39 @@ def _choose(name, value):
         os.environ[name] = CHOSEN[name] = value
 
 
-def _warn_numpy_came_first():
-    """One warning when NumPy (and its OpenBLAS) was loaded before xpnet chose the timeout.
+# NumPy (and its OpenBLAS) was loaded before xpnet could choose OpenBLAS's thread timeout.
+NUMPY_CAME_FIRST = ("numpy" in sys.modules and "OPENBLAS_THREAD_TIMEOUT" not in os.environ
+                    and not runs_the_books_code())
+
+
+def warn_if_numpy_came_first():
+    """One warning, when xpnet's Numba kernels first load, if NumPy came first.
 
     OpenBLAS then keeps its idle threads spinning for about 0.1 s after every product,
     on the cores xpnet's kernels need next: the Fashion-MNIST recipe's training step
-    (bench/fashion_net.py, batch 100, 2 cores) took 86 ms instead of 48 ms."""
-    import warnings
-    warnings.warn("xpnet was imported after NumPy, so NumPy's OpenBLAS keeps its idle threads "
-                  "spinning on the cores xpnet's kernels use (training steps measured 1.8x "
-                  "slower): import xpnet before NumPy, or set OPENBLAS_THREAD_TIMEOUT=4 "
-                  "before starting Python (docs/settings.md)", RuntimeWarning, stacklevel=3)
+    (bench/fashion_net.py, batch 100, 2 cores) took 86 ms instead of 48 ms. The book
+    face (``book_face_keeps_openblas_default``) wants OpenBLAS's default and is not
+    warned."""
+    global NUMPY_CAME_FIRST
+    if NUMPY_CAME_FIRST:
+        NUMPY_CAME_FIRST = False
+        import warnings
+        warnings.warn("NumPy was imported before xpnet, so its OpenBLAS keeps idle threads "
+                      "spinning on the cores xpnet's kernels use (training steps measured "
+                      "1.8x slower): import xpnet before NumPy, or set "
+                      "OPENBLAS_THREAD_TIMEOUT=4 before starting Python (docs/settings.md)",
+                      RuntimeWarning, stacklevel=2)
+
+
+def book_face_keeps_openblas_default():
+    """The book's code (xpnet-book, %load_ext xpnet.book) runs on OpenBLAS's default on
+    purpose: no warning about the order of imports."""
+    global NUMPY_CAME_FIRST
+    NUMPY_CAME_FIRST = False
 
 
 _choose("OMP_WAIT_POLICY", "PASSIVE")
 if not runs_the_books_code():
-    if "numpy" in sys.modules and "OPENBLAS_THREAD_TIMEOUT" not in os.environ:
-        _warn_numpy_came_first()
     _choose("OPENBLAS_THREAD_TIMEOUT", "4")
 
 # Ranks of an MPI job on one machine share its cores: each rank's pools take its share

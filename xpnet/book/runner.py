@@ -6,7 +6,7 @@ import pickle
 import runpy
 import sys
 
-from .._threads import BOOK_FACE
+from .._threads import BOOK_FACE, book_face_keeps_openblas_default
 from ..cli.common import run
 from ..errors import XpnetError
 from .importer import install
@@ -76,6 +76,7 @@ def prepare(now=True):
     the environment says so): a script that never computes with NumPy, like the
     book's pure-Python layers of chapter 5, then never waits for NumPy's import."""
     _note_the_cpu()
+    book_face_keeps_openblas_default()
     if now or "xpnet.backend" in sys.modules:
         book_terms()
     else:

@@ -14,6 +14,8 @@ import llvmlite.binding as llvm
 import numba
 from numba.core import config, event
 
+from .. import _threads
+
 
 def prefer_wide_vectors():
     """Let LLVM vectorize Numba's loops with 512-bit registers on CPUs with AVX-512.
@@ -41,6 +43,7 @@ def prefer_wide_vectors():
 
 
 WIDE_VECTORS = prefer_wide_vectors()
+_threads.warn_if_numpy_came_first()  # the kernels are about to share the cores with OpenBLAS
 
 _OPENMP_RUNTIMES = ("libgomp", "libiomp", "libomp")
 
