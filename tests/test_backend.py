@@ -166,15 +166,20 @@ def test_xp_proxy_follows_device(device):
     assert device_module.xp.__repr__().endswith(device.name + ">")
 
 
+def _without_thread_choices():
+    """This environment without the variables xpnet's import decides on (nor the book face's
+    mark), for a child process that starts as a user's would."""
+    return {k: v for k, v in os.environ.items()
+            if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT", "XPNET_BOOK_FACE")}
+
+
 @pytest.mark.parametrize("user_env, expected, chosen", [
     ({}, "PASSIVE 4", ["OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT"]),
     ({"OPENBLAS_THREAD_TIMEOUT": "12"}, "PASSIVE 12", ["OMP_WAIT_POLICY"])])
 def test_idle_threads_sleep_unless_the_user_says_otherwise(user_env, expected, chosen):
     """xpnet's defaults, and which of them it chose (_threads.CHOSEN: what the benchmarks
     take away again before PyTorch loads)."""
-    import os
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT")}
+    env = _without_thread_choices()
     code = ("import xpnet, os; "
             "print(os.environ['OMP_WAIT_POLICY'], os.environ['OPENBLAS_THREAD_TIMEOUT']); "
             "print(*sorted(xpnet._threads.CHOSEN))")
@@ -193,9 +198,7 @@ def test_idle_threads_sleep_unless_the_user_says_otherwise(user_env, expected, c
 def test_importing_numpy_first_is_named_in_a_warning(code, user_env, warned):
     """NumPy's OpenBLAS read its thread timeout before xpnet could choose it: say so when
     xpnet's kernels load, except to the book face (%load_ext), which wants the default."""
-    import os
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT", "XPNET_BOOK_FACE")}
+    env = _without_thread_choices()
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             env=dict(env, **user_env), timeout=120)
     assert result.returncode == 0, result.stderr
@@ -206,9 +209,7 @@ def test_importing_numpy_first_is_named_in_a_warning(code, user_env, warned):
 def test_the_books_code_keeps_openblas_threads_waiting(how, tmp_path):
     """xpnet-book's processes (the book's code: matrix products back to back) leave
     OpenBLAS's thread timeout at its default; other processes that import xpnet set 4."""
-    import os
-    env = {k: v for k, v in os.environ.items()
-           if k not in ("OMP_WAIT_POLICY", "OPENBLAS_THREAD_TIMEOUT", "XPNET_BOOK_FACE")}
+    env = _without_thread_choices()
     code = "import xpnet, os; print(os.environ.get('OPENBLAS_THREAD_TIMEOUT'))"
     if how == "module":
         (tmp_path / "script.py").write_text(code)

@@ -1,5 +1,6 @@
 """im2col, col2im and max pooling against their definitions (tests/definitions.py), bit for bit."""
 import functools
+import os
 import subprocess
 import sys
 
@@ -300,7 +301,7 @@ def test_kernels_use_512_bit_vectors_where_the_cpu_has_them():
 def test_the_users_numba_cpu_features_win():
     code = ("import xpnet.kernels.jit as j; from numba.core import config; "
             "print(j.WIDE_VECTORS, config.CPU_FEATURES)")
-    env = dict(__import__("os").environ, NUMBA_CPU_FEATURES="+avx2")
+    env = dict(os.environ, NUMBA_CPU_FEATURES="+avx2")
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True,
                          check=True).stdout.split()
     assert out == ["None", "+avx2"]

@@ -68,16 +68,16 @@ def _guarded_load(file, **kwargs):
     return safe_pickle.loads(file.read())
 
 
-def prepare(now=True):
+def prepare():
     """Everything the book face changes in this process, before a script runs.
 
-    xpnet's backend takes the book's terms (``book_terms``) now, or, with ``now``
-    False and the backend not loaded yet, when it is first imported (BOOK_FACE in
-    the environment says so): a script that never computes with NumPy, like the
-    book's pure-Python layers of chapter 5, then never waits for NumPy's import."""
+    xpnet's backend takes the book's terms (``book_terms``) now if it is loaded (as in
+    a notebook kernel, %load_ext), else when it is first imported (BOOK_FACE in the
+    environment says so): a script that never computes with NumPy, like the book's
+    pure-Python layers of chapter 5, then never waits for NumPy's import."""
     _note_the_cpu()
     book_face_keeps_openblas_default()
-    if now or "xpnet.backend" in sys.modules:
+    if "xpnet.backend" in sys.modules:
         book_terms()
     else:
         os.environ[BOOK_FACE] = "1"
@@ -114,7 +114,7 @@ def run_script(script, args=(), seed=None):
     """Run ``script`` as ``__main__`` with ``args`` as its arguments, on the book face."""
     if not os.path.isfile(script):
         raise XpnetError(f"{script}: no such file")
-    prepare(now=False)
+    prepare()
     if seed is not None:
         import numpy
         numpy.random.seed(seed)
